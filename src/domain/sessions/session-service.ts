@@ -1,0 +1,112 @@
+import type { Config } from '../../config/schema.ts';
+import type { Clock } from '../../ports/clock.ts';
+import type { SessionRecord, SessionStore, SessionWithUser } from '../../ports/session-store.ts';
+import { randomId, randomToken, sha256 } from '../crypto/secrets.ts';
+import type { RequestContext } from '../request-context.ts';
+
+export interface IssuedSession {
+  /** The cookie value. Shown once, never stored. */
+  token: string;
+  session: SessionRecord;
+}
+
+export interface ValidatedSession extends SessionWithUser {
+  /** Set when the rolling expiry moved and the cookie should be sent again. */
+  renewedExpiresAt: number | null;
+}
+
+type SessionPolicy = Config['session'];
+
+/**
+ * Sessions per DESIGN §4: a 256-bit token in the cookie, only its SHA-256 in the database;
+ * rolling, idle and absolute expiry; every sign-in issues a fresh token.
+ */
+export class SessionService {
+  readonly #store: SessionStore;
+  readonly #clock: Clock;
+  readonly #policy: SessionPolicy;
+
+  constructor(store: SessionStore, clock: Clock, policy: SessionPolicy) {
+    this.#store = store;
+    this.#clock = clock;
+    this.#policy = policy;
+  }
+
+  /**
+   * A new session for a completed sign-in. The caller revokes the session it replaces (if
+   * any), so a token an attacker planted before sign-in (session fixation) never becomes
+   * authenticated.
+   */
+  async issue(userId: string, amr: string[], context: RequestContext): Promise<IssuedSession> {
+    const now = this.#clock.now();
+    const token = randomToken();
+    const absoluteExpiresAt = now + this.#policy.absoluteLifetimeMs;
+    const session: SessionRecord = {
+      id: randomId(),
+      tokenHash: sha256(token),
+      userId,
+      createdAt: now,
+      lastSeenAt: now,
+      expiresAt: Math.min(now + this.#policy.rollingLifetimeMs, absoluteExpiresAt),
+      absoluteExpiresAt,
+      authTime: now,
+      amr,
+      ip: context.ip,
+      userAgent: context.userAgent ? context.userAgent.slice(0, 512) : null,
+    };
+    await this.#store.create(session);
+    return { token, session };
+  }
+
+  /**
+   * The hot path: one indexed lookup; a write only when last activity is older than
+   * `touchAfterMs` (minutes) or the rolling expiry is due for renewal (a day).
+   */
+  async validate(token: string): Promise<ValidatedSession | undefined> {
+    // A token of the wrong shape cannot match; skip the database.
+    if (token.length !== 43) return undefined;
+    const found = await this.#store.findByTokenHash(sha256(token));
+    if (!found) return undefined;
+    const { session } = found;
+    const now = this.#clock.now();
+    const idleDeadline = session.lastSeenAt + this.#policy.idleTimeoutMs;
+    if (now >= session.expiresAt || now >= session.absoluteExpiresAt || now >= idleDeadline) {
+      await this.#store.deleteById(session.id);
+      return undefined;
+    }
+    let renewedExpiresAt: number | null = null;
+    const rollingTarget = Math.min(now + this.#policy.rollingLifetimeMs, session.absoluteExpiresAt);
+    if (rollingTarget - session.expiresAt >= this.#policy.renewAfterMs) renewedExpiresAt = rollingTarget;
+    if (renewedExpiresAt !== null || now - session.lastSeenAt >= this.#policy.touchAfterMs) {
+      await this.#store.touch(session.id, now, renewedExpiresAt ?? undefined);
+      session.lastSeenAt = now;
+      if (renewedExpiresAt !== null) session.expiresAt = renewedExpiresAt;
+    }
+    return { ...found, renewedExpiresAt };
+  }
+
+  list(userId: string): Promise<SessionRecord[]> {
+    return this.#store.listByUser(userId);
+  }
+
+  revoke(sessionId: string, userId: string): Promise<boolean> {
+    return this.#store.deleteForUser(sessionId, userId);
+  }
+
+  revokeOthers(userId: string, keepSessionId: string): Promise<number> {
+    return this.#store.deleteOthers(userId, keepSessionId);
+  }
+
+  revokeAll(userId: string): Promise<number> {
+    return this.#store.deleteAllForUser(userId);
+  }
+
+  /** Sign-out or replacement by a new sign-in: the token stops working at once. */
+  end(sessionId: string): Promise<void> {
+    return this.#store.deleteById(sessionId);
+  }
+
+  pruneExpired(): Promise<number> {
+    return this.#store.deleteExpired(this.#clock.now());
+  }
+}

@@ -1,0 +1,23 @@
+import { PostgresDialect } from 'kysely';
+import pg from 'pg';
+
+const INT8_OID = 20;
+
+/**
+ * epoch-millisecond columns are `bigint`; pg returns int8 as a string by default. Values stay
+ * below 2^53 for the next quarter-million years, so a Number is exact. Scoped to our pool,
+ * not set globally, so a host app's pg behaviour (library mode) is untouched.
+ */
+const types = {
+  getTypeParser(oid: number, format?: 'text' | 'binary') {
+    if (oid === INT8_OID) return (value: string) => Number(value);
+    return pg.types.getTypeParser(oid, format);
+  },
+};
+
+export function createPgDialect(connectionString: string, poolSize = 10): PostgresDialect {
+  const pool = new pg.Pool({ connectionString, max: poolSize, types, connectionTimeoutMillis: 5000 });
+  // A dropped idle connection must not crash the process; the pool replaces it.
+  pool.on('error', () => {});
+  return new PostgresDialect({ pool });
+}

@@ -1,0 +1,21 @@
+import type { Kysely, Migration, MigrationProvider } from 'kysely';
+import type { SqlDialectName } from '../dialect-name.ts';
+import * as core from './0001-core.ts';
+
+// biome-ignore lint/suspicious/noExplicitAny: migrations are written against the schema of their time
+type MigrationModule = { up(db: Kysely<any>, dialect: SqlDialectName): Promise<void> };
+
+/** Every migration, in order. Names are permanent: never rename or edit a shipped one. */
+const migrations: Array<[string, MigrationModule]> = [['0001-core', core]];
+
+export const knownMigrationNames: readonly string[] = migrations.map(([name]) => name);
+
+export function migrationProvider(dialect: SqlDialectName): MigrationProvider {
+  return {
+    async getMigrations(): Promise<Record<string, Migration>> {
+      const out: Record<string, Migration> = {};
+      for (const [name, module] of migrations) out[name] = { up: (db) => module.up(db, dialect) };
+      return out;
+    },
+  };
+}

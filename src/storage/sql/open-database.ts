@@ -1,0 +1,106 @@
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { Kysely, Migrator, sql } from 'kysely';
+import { createPgDialect } from '../postgres/pg-dialect.ts';
+import { createNodeSqliteDialect } from '../sqlite/node-sqlite-dialect.ts';
+import type { Database } from './database.ts';
+import type { SqlDialectName } from './dialect-name.ts';
+import { knownMigrationNames, migrationProvider } from './migrations/index.ts';
+
+export interface SqlDatabase {
+  db: Kysely<Database>;
+  dialect: SqlDialectName;
+  /** A cheap round trip, for /readyz. */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface DatabaseLocation {
+  /** postgres://… ; when unset, SQLite. */
+  databaseUrl?: string | undefined;
+  /** SQLite file, or ':memory:'. */
+  sqlitePath?: string;
+  dataDir?: string;
+}
+
+/** Close once: a second close (shutdown after a failure) must not hang or throw. */
+function closeOnce(close: () => Promise<void>): () => Promise<void> {
+  let closing: Promise<void> | null = null;
+  return () => {
+    closing ??= close();
+    return closing;
+  };
+}
+
+export function openDatabase(location: DatabaseLocation): SqlDatabase {
+  if (location.databaseUrl) {
+    const dialect = createPgDialect(location.databaseUrl);
+    const db = new Kysely<Database>({ dialect });
+    return {
+      db,
+      dialect: 'postgres',
+      ping: async () => {
+        await sql`select 1`.execute(db);
+      },
+      close: closeOnce(() => db.destroy()),
+    };
+  }
+  let path = location.sqlitePath;
+  if (!path) {
+    const dir = location.dataDir ?? './data';
+    mkdirSync(dir, { recursive: true });
+    path = join(dir, 'gatehouse.sqlite');
+  }
+  const { dialect, database } = createNodeSqliteDialect(path);
+  const db = new Kysely<Database>({ dialect });
+  return {
+    db,
+    dialect: 'sqlite',
+    ping: async () => {
+      database.prepare('select 1').get();
+    },
+    close: closeOnce(() => db.destroy()),
+  };
+}
+
+export interface MigrationStatus {
+  applied: string[];
+  pending: string[];
+  /** Applied by a newer Gatehouse: fine during a rolling upgrade (expand/contract). */
+  unknown: string[];
+}
+
+function migrator(database: SqlDatabase): Migrator {
+  return new Migrator({
+    db: database.db,
+    provider: migrationProvider(database.dialect),
+    migrationTableName: 'gatehouse_migrations',
+    migrationLockTableName: 'gatehouse_migrations_lock',
+    allowUnorderedMigrations: false,
+  });
+}
+
+export async function migrationStatus(database: SqlDatabase): Promise<MigrationStatus> {
+  const infos = await migrator(database).getMigrations();
+  const applied = infos.filter((m) => m.executedAt).map((m) => m.name);
+  const pending = infos.filter((m) => !m.executedAt).map((m) => m.name);
+  let recorded: string[] = [];
+  try {
+    const rows = await sql<{ name: string }>`select name from gatehouse_migrations`.execute(database.db);
+    recorded = rows.rows.map((r) => r.name);
+  } catch {
+    recorded = [];
+  }
+  const unknown = recorded.filter((name) => !knownMigrationNames.includes(name));
+  return { applied, pending, unknown };
+}
+
+/** Applies pending migrations; returns the names applied. Throws with the failing one. */
+export async function migrateToLatest(database: SqlDatabase): Promise<string[]> {
+  const { error, results } = await migrator(database).migrateToLatest();
+  if (error) {
+    const failed = results?.find((r) => r.status === 'Error')?.migrationName ?? 'unknown';
+    throw new Error(`migration ${failed} failed: ${(error as Error).message ?? String(error)}`);
+  }
+  return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
+}

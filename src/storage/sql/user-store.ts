@@ -1,0 +1,79 @@
+import type { Kysely, Selectable } from 'kysely';
+import type { UserRecord, UserStore } from '../../ports/user-store.ts';
+import type { Database, UsersTable } from './database.ts';
+
+export function toUser(row: Selectable<UsersTable>): UserRecord {
+  return {
+    id: row.id,
+    email: row.email,
+    emailVerifiedAt: row.email_verified_at,
+    displayName: row.display_name,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+  };
+}
+
+export class SqlUserStore implements UserStore {
+  readonly #db: Kysely<Database>;
+  constructor(db: Kysely<Database>) {
+    this.#db = db;
+  }
+
+  async findById(id: string): Promise<UserRecord | undefined> {
+    const row = await this.#db.selectFrom('users').selectAll().where('id', '=', id).executeTakeFirst();
+    return row && toUser(row);
+  }
+
+  async findByEmail(normalizedEmail: string): Promise<UserRecord | undefined> {
+    const row = await this.#db
+      .selectFrom('users')
+      .selectAll()
+      .where('email', '=', normalizedEmail)
+      .executeTakeFirst();
+    return row && toUser(row);
+  }
+
+  async createOrGet(user: UserRecord): Promise<{ user: UserRecord; created: boolean }> {
+    // ON CONFLICT DO NOTHING: two first sign-ins racing for one address create one account.
+    const inserted = await this.#db
+      .insertInto('users')
+      .values({
+        id: user.id,
+        email: user.email,
+        email_verified_at: user.emailVerifiedAt,
+        display_name: user.displayName,
+        created_at: user.createdAt,
+        updated_at: user.updatedAt,
+      })
+      .onConflict((oc) => oc.column('email').doNothing())
+      .returningAll()
+      .executeTakeFirst();
+    if (inserted) return { user: toUser(inserted), created: true };
+    const existing = await this.findByEmail(user.email);
+    if (!existing) throw new Error('user insert conflicted but no row exists');
+    return { user: existing, created: false };
+  }
+
+  async markEmailVerified(id: string, at: number): Promise<void> {
+    await this.#db
+      .updateTable('users')
+      .set({ email_verified_at: at, updated_at: at })
+      .where('id', '=', id)
+      .where('email_verified_at', 'is', null)
+      .execute();
+  }
+
+  async updateProfile(
+    id: string,
+    changes: { displayName: string | null },
+    at: number,
+  ): Promise<UserRecord | undefined> {
+    const row = await this.#db
+      .updateTable('users')
+      .set({ display_name: changes.displayName, updated_at: at })
+      .where('id', '=', id)
+      .returningAll()
+      .executeTakeFirst();
+    return row && toUser(row);
+  }
+}

@@ -1,0 +1,72 @@
+import { DatabaseSync, type StatementSync } from 'node:sqlite';
+import { SqliteDialect } from 'kysely';
+
+/**
+ * Kysely's SqliteDialect drives a better-sqlite3-shaped database object. This adapts Node's
+ * built-in `node:sqlite` to that shape, so the embedded default needs no native build.
+ * Prepared statements are cached by SQL text: Kysely compiles the same text for the same
+ * query shape, and preparing is the expensive part of a small query.
+ */
+type SqliteValue = null | number | bigint | string | Uint8Array;
+
+const STATEMENT_CACHE_LIMIT = 256;
+
+function toSqliteValue(value: unknown): SqliteValue {
+  if (typeof value === 'boolean') return value ? 1 : 0;
+  return value as SqliteValue;
+}
+
+class CachedStatement {
+  readonly reader: boolean;
+  readonly #statement: StatementSync;
+
+  constructor(statement: StatementSync) {
+    this.#statement = statement;
+    this.reader = statement.columns().length > 0;
+  }
+
+  all(parameters: ReadonlyArray<unknown>): unknown[] {
+    return this.#statement.all(...parameters.map(toSqliteValue));
+  }
+
+  run(parameters: ReadonlyArray<unknown>): { changes: number | bigint; lastInsertRowid: number | bigint } {
+    return this.#statement.run(...parameters.map(toSqliteValue));
+  }
+
+  iterate(parameters: ReadonlyArray<unknown>): IterableIterator<unknown> {
+    return this.#statement.iterate(...parameters.map(toSqliteValue)) as IterableIterator<unknown>;
+  }
+}
+
+export interface NodeSqliteHandle {
+  dialect: SqliteDialect;
+  database: DatabaseSync;
+}
+
+/** `path` is a file, or ':memory:' for tests. */
+export function createNodeSqliteDialect(path: string): NodeSqliteHandle {
+  const database = new DatabaseSync(path);
+  // WAL lets readers proceed during a write; busy_timeout waits out another process's lock
+  // (the CLI migrating while a server runs) instead of failing at once.
+  database.exec('PRAGMA journal_mode = WAL');
+  database.exec('PRAGMA synchronous = NORMAL');
+  database.exec('PRAGMA foreign_keys = ON');
+  database.exec('PRAGMA busy_timeout = 5000');
+  const cache = new Map<string, CachedStatement>();
+  const adapted = {
+    prepare(sqlText: string): CachedStatement {
+      let statement = cache.get(sqlText);
+      if (!statement) {
+        statement = new CachedStatement(database.prepare(sqlText));
+        if (cache.size >= STATEMENT_CACHE_LIMIT) cache.delete(cache.keys().next().value as string);
+        cache.set(sqlText, statement);
+      }
+      return statement;
+    },
+    close(): void {
+      cache.clear();
+      if (database.isOpen) database.close();
+    },
+  };
+  return { dialect: new SqliteDialect({ database: adapted }), database };
+}
