@@ -1,6 +1,5 @@
-import type { Server } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { serve } from '@hono/node-server';
 import type { Hono } from 'hono';
 import pino, { type Logger } from 'pino';
 import type { Config } from './config/schema.ts';
@@ -15,6 +14,7 @@ import { SessionService } from './domain/sessions/session-service.ts';
 import { UserService } from './domain/users/user-service.ts';
 import type { AppEnv } from './http/app-env.ts';
 import { createApp } from './http/app.ts';
+import { createNodeListener } from './http/node-listener.ts';
 import { type Clock, systemClock } from './ports/clock.ts';
 import type { MailTransport } from './ports/mail.ts';
 import type { Services } from './services.ts';
@@ -75,7 +75,7 @@ export async function createGatehouse(config: Config, options: GatehouseOptions 
     throw error;
   }
 
-  const stores = createSqlStores(database.db);
+  const stores = createSqlStores(database);
   const audit = new AuditRecorder(stores.audit, clock, (error) =>
     log.error({ err: error }, 'audit write failed'),
   );
@@ -126,7 +126,7 @@ export async function createGatehouse(config: Config, options: GatehouseOptions 
     passkeys,
     redirects,
   };
-  const { app } = createApp(services, log);
+  const { app } = createApp(services);
 
   mail.start();
   const prune = setInterval(() => {
@@ -146,16 +146,14 @@ export async function createGatehouse(config: Config, options: GatehouseOptions 
     services,
     listen() {
       return new Promise((resolve, reject) => {
-        const started = serve(
-          { fetch: app.fetch, port: config.port, hostname: config.host },
-          (info: AddressInfo) => {
-            resolve({ port: info.port, server: started as Server });
-          },
-        ) as Server;
+        const started = createServer(createNodeListener(app));
         started.once('error', reject);
         // Slow-client protection: a request must arrive whole within this time.
         started.requestTimeout = 30_000;
         started.headersTimeout = 20_000;
+        started.listen(config.port, config.host, () => {
+          resolve({ port: (started.address() as AddressInfo).port, server: started });
+        });
         server = started;
       });
     },
@@ -166,7 +164,13 @@ export async function createGatehouse(config: Config, options: GatehouseOptions 
       if (server) {
         const current = server;
         await new Promise<void>((resolve) => {
-          current.close(() => resolve());
+          // Keep-alive connections go idle only once their in-flight request is answered;
+          // sweep them as they do instead of waiting out the keep-alive timeout.
+          const sweep = setInterval(() => current.closeIdleConnections(), 50);
+          current.close(() => {
+            clearInterval(sweep);
+            resolve();
+          });
           current.closeIdleConnections();
         });
       }

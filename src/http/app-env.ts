@@ -9,9 +9,10 @@ export interface AppEnv {
     services: Services;
     requestId: string;
     requestContext: RequestContext;
-    /** Per-response CSP nonce for inline-free script tags. */
-    nonce: string;
-    log: Logger;
+    /** Per-response CSP nonce, created on first use by cspNonce() (pages only). */
+    nonce: string | undefined;
+    /** Request-scoped logger, created on first use by requestLog(). */
+    log: Logger | undefined;
     /** Memo of the session lookup: undefined = not looked up yet, null = none. */
     auth: ValidatedSession | null | undefined;
   };

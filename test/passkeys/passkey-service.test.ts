@@ -38,7 +38,7 @@ interface Harness {
 async function harness(overrides: Record<string, unknown> = {}): Promise<Harness> {
   const database = openDatabase({ sqlitePath: ':memory:' });
   await migrateToLatest(database);
-  const stores = createSqlStores(database.db);
+  const stores = createSqlStores(database);
   let now = T0;
   const clock = {
     now: () => now,

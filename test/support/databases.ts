@@ -69,7 +69,7 @@ const sqliteTarget: DatabaseTarget = {
     return {
       name: 'sqlite',
       database,
-      stores: createSqlStores(database.db),
+      stores: createSqlStores(database),
       async dispose() {
         await database.close();
         rmSync(dir, { recursive: true, force: true });
@@ -114,7 +114,7 @@ const postgresTarget: DatabaseTarget = {
     return {
       name: 'postgres',
       database,
-      stores: createSqlStores(database.db),
+      stores: createSqlStores(database),
       async dispose() {
         await database.close();
         await drop();

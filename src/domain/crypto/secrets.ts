@@ -1,4 +1,4 @@
-import { createHash, hkdfSync, randomBytes, randomInt, timingSafeEqual } from 'node:crypto';
+import { hash, hkdfSync, randomBytes, randomInt, timingSafeEqual } from 'node:crypto';
 import { CompactEncrypt, compactDecrypt } from 'jose';
 
 /** 256-bit random token, base64url: session cookies, link tokens, flow secrets. */
@@ -23,7 +23,8 @@ export function randomDigits(length = 6): string {
  * be reversed or brute-forced, and lookup by hash avoids a timing oracle on the secret.
  */
 export function sha256(value: string): string {
-  return createHash('sha256').update(value).digest('base64url');
+  // One-shot crypto.hash: no Hash object per call (this runs on every session check).
+  return hash('sha256', value, 'base64url');
 }
 
 export function constantTimeEqual(a: string, b: string): boolean {

@@ -2,6 +2,7 @@ import type { Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import { AppError, type ErrorCode } from '../../errors/app-error.ts';
 import type { AppEnv } from '../app-env.ts';
+import { requestLog } from './request-context.ts';
 
 /** Errors from the database driver mean we cannot check anything: fail closed with 503. */
 function isStorageUnavailable(error: unknown): boolean {
@@ -46,22 +47,22 @@ export function errorBody(
  * failed closed (nothing was authenticated) and retrying later is the right move.
  */
 export async function handleError(error: unknown, c: Context<AppEnv>): Promise<Response> {
-  const log = c.get('log');
+  const log = requestLog(c);
   if (error instanceof AppError) {
     if (error.detail || error.status >= 500)
-      log?.warn({ code: error.code, detail: error.detail }, 'request refused');
+      log.warn({ code: error.code, detail: error.detail }, 'request refused');
     return c.json(errorBody(error.code, error.message, error.extra), error.status as 400);
   }
   if (error instanceof HTTPException && error.status === 413) {
     return c.json(errorBody('payload_too_large', 'The request body is too large.'), 413);
   }
   if (isStorageUnavailable(error) || !(await databaseAnswers(c))) {
-    log?.error({ err: error }, 'storage unavailable');
+    log.error({ err: error }, 'storage unavailable');
     return c.json(
       errorBody('unavailable', 'The service is temporarily unavailable. Try again shortly.'),
       503,
     );
   }
-  log?.error({ err: error }, 'unhandled error');
+  log.error({ err: error }, 'unhandled error');
   return c.json(errorBody('internal_error', 'Something went wrong on our side.'), 500);
 }

@@ -1,5 +1,6 @@
 import type { Hono } from 'hono';
 import type { AppEnv } from '../app-env.ts';
+import { requestLog } from '../middleware/request-context.ts';
 
 /** Liveness and readiness for orchestrators. Neither needs or reveals anything secret. */
 export function mountOperationsRoutes(app: Hono<AppEnv>): void {
@@ -9,7 +10,7 @@ export function mountOperationsRoutes(app: Hono<AppEnv>): void {
       await c.get('services').database.ping();
       return c.json({ status: 'ready' });
     } catch (error) {
-      c.get('log').warn({ err: error }, 'readiness check failed');
+      requestLog(c).warn({ err: error }, 'readiness check failed');
       return c.json({ status: 'unavailable', checks: { database: 'down' } }, 503);
     }
   });

@@ -115,10 +115,7 @@ export class SqlDevMailboxStore implements DevMailboxStore {
   async list(filter: { to?: string; limit: number }): Promise<StoredMessage[]> {
     let query = this.#db.selectFrom('dev_mailbox').selectAll();
     if (filter.to) query = query.where('to_address', '=', filter.to);
-    const rows = await query
-      .orderBy('seq', 'desc')
-      .limit(filter.limit)
-      .execute();
+    const rows = await query.orderBy('seq', 'desc').limit(filter.limit).execute();
     return rows.map((row) => ({
       id: row.id,
       to: row.to_address,

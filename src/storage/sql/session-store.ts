@@ -1,5 +1,6 @@
 import type { CompiledQuery, Kysely, Selectable } from 'kysely';
 import type { SessionRecord, SessionStore, SessionWithUser } from '../../ports/session-store.ts';
+import type { SyncReader } from '../sqlite/node-sqlite-dialect.ts';
 import type { Database, SessionsTable } from './database.ts';
 
 function toSession(row: Selectable<SessionsTable>): SessionRecord {
@@ -44,9 +45,11 @@ export class SqlSessionStore implements SessionStore {
    * parameter changes (saves Kysely's per-call query building).
    */
   readonly #findByTokenHash: CompiledQuery<JoinedRow>;
+  readonly #syncReader: SyncReader | null;
 
-  constructor(db: Kysely<Database>) {
+  constructor(db: Kysely<Database>, syncReader: SyncReader | null = null) {
     this.#db = db;
+    this.#syncReader = syncReader;
     this.#findByTokenHash = db
       .selectFrom('sessions as s')
       .innerJoin('users as u', 'u.id', 's.user_id')
@@ -93,8 +96,9 @@ export class SqlSessionStore implements SessionStore {
 
   async findByTokenHash(tokenHash: string): Promise<SessionWithUser | undefined> {
     const compiled = this.#findByTokenHash;
-    const result = await this.#db.executeQuery<JoinedRow>({ ...compiled, parameters: [tokenHash] });
-    const row = result.rows[0];
+    const row = this.#syncReader
+      ? (this.#syncReader(compiled.sql, [tokenHash])[0] as JoinedRow | undefined)
+      : (await this.#db.executeQuery<JoinedRow>({ ...compiled, parameters: [tokenHash] })).rows[0];
     if (!row) return undefined;
     return {
       session: {

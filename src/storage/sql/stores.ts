@@ -1,4 +1,3 @@
-import type { Kysely } from 'kysely';
 import type { AuditLog } from '../../ports/audit-log.ts';
 import type { EmailChallengeStore } from '../../ports/email-challenge-store.ts';
 import type { DevMailboxStore, MailOutbox } from '../../ports/mail.ts';
@@ -6,7 +5,7 @@ import type { ChallengeStore, PasskeyStore } from '../../ports/passkey-store.ts'
 import type { SessionStore } from '../../ports/session-store.ts';
 import type { UserStore } from '../../ports/user-store.ts';
 import { SqlAuditLog } from './audit-log.ts';
-import type { Database } from './database.ts';
+import type { SqlDatabase } from './open-database.ts';
 import { SqlEmailChallengeStore } from './email-challenge-store.ts';
 import { SqlDevMailboxStore, SqlMailOutbox } from './mail-store.ts';
 import { SqlChallengeStore, SqlPasskeyStore } from './passkey-store.ts';
@@ -24,10 +23,11 @@ export interface Stores {
   audit: AuditLog;
 }
 
-export function createSqlStores(db: Kysely<Database>): Stores {
+export function createSqlStores(database: SqlDatabase): Stores {
+  const { db } = database;
   return {
     users: new SqlUserStore(db),
-    sessions: new SqlSessionStore(db),
+    sessions: new SqlSessionStore(db, database.syncReader),
     passkeys: new SqlPasskeyStore(db),
     challenges: new SqlChallengeStore(db),
     emailChallenges: new SqlEmailChallengeStore(db),

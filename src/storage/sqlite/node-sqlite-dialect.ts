@@ -38,9 +38,13 @@ class CachedStatement {
   }
 }
 
+/** Runs a read on the cached prepared statement, synchronously. */
+export type SyncReader = (sqlText: string, parameters: ReadonlyArray<unknown>) => unknown[];
+
 export interface NodeSqliteHandle {
   dialect: SqliteDialect;
   database: DatabaseSync;
+  readRows: SyncReader;
 }
 
 /** `path` is a file, or ':memory:' for tests. */
@@ -68,5 +72,9 @@ export function createNodeSqliteDialect(path: string): NodeSqliteHandle {
       if (database.isOpen) database.close();
     },
   };
-  return { dialect: new SqliteDialect({ database: adapted }), database };
+  return {
+    dialect: new SqliteDialect({ database: adapted }),
+    database,
+    readRows: (sqlText, parameters) => adapted.prepare(sqlText).all(parameters),
+  };
 }

@@ -110,11 +110,7 @@ export async function up(db: Kysely<any>, dialect: SqlDialectName): Promise<void
     .addColumn('html_body', 'text', (c) => c.notNull())
     .addColumn('created_at', 'bigint', (c) => c.notNull())
     .execute();
-  await db.schema
-    .createIndex('dev_mailbox_to')
-    .on('dev_mailbox')
-    .columns(['to_address', 'seq'])
-    .execute();
+  await db.schema.createIndex('dev_mailbox_to').on('dev_mailbox').columns(['to_address', 'seq']).execute();
 
   // seq gives a total order for the log (and, later, the hash chain); ids stay random.
   await db.schema

@@ -1,0 +1,16 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { getRequestListener } from '@hono/node-server';
+import type { Hono } from 'hono';
+import type { AppEnv } from './app-env.ts';
+import { applySecurityHeaders } from './middleware/security-headers.ts';
+
+/** The Node request listener serving the app: security headers first, then Hono. */
+export function createNodeListener(
+  app: Hono<AppEnv>,
+): (request: IncomingMessage, response: ServerResponse) => void {
+  const listener = getRequestListener(app.fetch);
+  return (request, response) => {
+    applySecurityHeaders(response);
+    void listener(request, response);
+  };
+}
