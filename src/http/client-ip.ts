@@ -1,4 +1,5 @@
 import { BlockList, isIP } from 'node:net';
+import { ConfigError } from '../config/load.ts';
 
 /**
  * The client address is the socket's, unless the socket belongs to a configured trusted
@@ -23,7 +24,7 @@ export class ClientIpResolver {
       const [address, prefix] = entry.split('/');
       const family = isIP(address ?? '');
       if (!address || family === 0)
-        throw new Error(`GATEHOUSE_TRUSTED_PROXIES: "${entry}" is not an IP or CIDR`);
+        throw new ConfigError(`GATEHOUSE_TRUSTED_PROXIES: "${entry}" is not an IP or CIDR`);
       const type = family === 6 ? 'ipv6' : 'ipv4';
       if (prefix === undefined) list.addAddress(address, type);
       else list.addSubnet(address, Number(prefix), type);

@@ -1,0 +1,23 @@
+/**
+ * The one client bundle of the hosted pages. The server names the page in <body data-page>;
+ * each page module wires its own elements. No inline scripts or handlers anywhere (CSP).
+ */
+import { initAccount } from './account.ts';
+import { localizeTimes } from './dom.ts';
+import { initEmailVerify } from './email-verify.ts';
+import { initSignIn } from './sign-in.ts';
+
+const pages: Record<string, () => void> = {
+  'sign-in': initSignIn,
+  'email-verify': initEmailVerify,
+  account: initAccount,
+};
+
+function main(): void {
+  localizeTimes();
+  const page = document.body.dataset['page'] ?? '';
+  pages[page]?.();
+}
+
+if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', main, { once: true });
+else main();
