@@ -30,7 +30,7 @@ export async function startSmtpServer(): Promise<TestSmtpServer> {
     authOptional: true,
     disabledCommands: ['STARTTLS'],
     logger: false,
-    onRcptTo(address, _session, callback) {
+    onRcptTo(_address, _session, callback) {
       if (failures > 0) {
         failures--;
         const error = new Error('mailbox temporarily unavailable') as Error & { responseCode: number };

@@ -143,7 +143,7 @@ export class EmailAuthService {
         'That code is wrong or has expired. Check the latest email, or ask for a new code.',
       );
     };
-    if (!input.flowSecret || input.flowSecret.length !== 43) return refuse('no_flow_in_this_browser');
+    if (input.flowSecret?.length !== 43) return refuse('no_flow_in_this_browser');
     if (!CODE_FORMAT.test(code)) return refuse('malformed_code');
     const now = clock.now();
     const flowHash = sha256(input.flowSecret);
