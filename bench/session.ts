@@ -20,7 +20,7 @@ import { cpus, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { type RunningServer, startServer } from './lib/child.ts';
 import { intFromEnv } from './lib/settings.ts';
-import { formatInteger, formatMs, formatTable, median } from './lib/stats.ts';
+import { combineConcurrentRuns, formatInteger, formatMs, formatTable, median } from './lib/stats.ts';
 import { errorCount, requireWrk, runWrk, type WrkResult } from './lib/wrk.ts';
 
 requireWrk();
@@ -36,13 +36,18 @@ const GOAL_VS_NODE_HTTP = 0.6;
 const GOAL_VS_BETTER_AUTH = 20;
 
 interface Target {
-  key: 'gatehouse' | 'node-http' | 'better-auth';
+  key: 'gatehouse' | 'gatehouse-postgres' | 'node-http' | 'better-auth';
   label: string;
   file: string;
   path: string;
   /** Does the JSON body prove an authenticated answer? */
   accepts(body: unknown): boolean;
+  /** Needs services that may be missing (PostgreSQL, Redis): skipped with the reason if so. */
+  optional?: boolean;
 }
+
+/** Revocation across nodes should be visible within this (DESIGN §4: on the next request). */
+const GOAL_REVOCATION_MS = 100;
 
 const isObject = (value: unknown): value is Record<string, unknown> =>
   typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -56,6 +61,14 @@ const targets: Target[] = [
     file: 'servers/gatehouse.ts',
     path: '/api/v1/session',
     accepts: (body) => hasUser(body) && isObject(body) && isObject(body.session),
+  },
+  {
+    key: 'gatehouse-postgres',
+    label: 'Gatehouse  ×2 nodes, PostgreSQL + Redis',
+    file: 'servers/gatehouse-postgres.ts',
+    path: '/api/v1/session',
+    accepts: (body) => hasUser(body) && isObject(body) && isObject(body.session),
+    optional: true,
   },
   {
     key: 'node-http',
@@ -82,7 +95,9 @@ function headersOf(server: RunningServer): Record<string, string> {
   return server.cookie ? { cookie: server.cookie } : {};
 }
 
+/** A cluster is checked on every node: the session made on the first must work on each. */
 async function check(server: RunningServer, target: Target, when: string): Promise<void> {
+  for (const port of server.peerPorts ?? []) await check({ ...server, port, peerPorts: [] }, target, when);
   const response = await fetch(urlOf(server, target), {
     headers: headersOf(server),
     signal: AbortSignal.timeout(10_000),
@@ -101,14 +116,49 @@ async function check(server: RunningServer, target: Target, when: string): Promi
   }
 }
 
-function measure(server: RunningServer, target: Target, seconds: number): Promise<WrkResult> {
-  return runWrk({
-    url: urlOf(server, target),
-    headers: headersOf(server),
-    threads,
-    connections,
-    durationS: seconds,
-  });
+/** A cluster's nodes are loaded at once, the connections shared out among them. */
+async function measure(server: RunningServer, target: Target, seconds: number): Promise<WrkResult> {
+  const nodes = [server, ...(server.peerPorts ?? []).map((port) => ({ ...server, port }))];
+  const runs = await Promise.all(
+    nodes.map((node) =>
+      runWrk({
+        url: urlOf(node, target),
+        headers: headersOf(server),
+        threads,
+        connections: Math.max(1, Math.round(connections / nodes.length)),
+        durationS: seconds,
+      }),
+    ),
+  );
+  return runs.length === 1 ? runs[0]! : combineConcurrentRuns(runs);
+}
+
+/**
+ * Revocation across nodes: each spare session is confirmed on the second node, signed out on
+ * the first, and presented to the second again. Time from the sign-out's answer to the second
+ * node's refusal; the refusal must come on that first request (no cache to wait out).
+ */
+async function revocationPropagation(server: RunningServer): Promise<number[]> {
+  const [peer] = server.peerPorts ?? [];
+  const samples: number[] = [];
+  for (const cookie of server.spareCookies ?? []) {
+    const onPeer = async () => {
+      const response = await fetch(`http://127.0.0.1:${peer}/api/v1/session`, { headers: { cookie } });
+      await response.arrayBuffer();
+      return response.status;
+    };
+    if ((await onPeer()) !== 200) throw new Error('spare session not valid on the second node');
+    const signOut = await fetch(`http://127.0.0.1:${server.port}/api/v1/session`, {
+      method: 'DELETE',
+      headers: { cookie },
+    });
+    if (signOut.status !== 204) throw new Error(`sign-out on the first node answered ${signOut.status}`);
+    const revoked = performance.now();
+    const status = await onPeer();
+    samples.push(performance.now() - revoked);
+    if (status !== 401) throw new Error(`revoked session still accepted by the second node (${status})`);
+  }
+  return samples;
 }
 
 const WARMUP_STEP_S = 2;
@@ -180,8 +230,16 @@ async function main(): Promise<void> {
 
   // Start one at a time: start-up work (migrations, Better Auth's scrypt sign-up) stays out
   // of everyone's way.
-  for (const target of targets) {
-    const server = await startServer(target.key, fileURLToPath(new URL(target.file, import.meta.url)));
+  for (const target of [...targets]) {
+    let server: RunningServer;
+    try {
+      server = await startServer(target.key, fileURLToPath(new URL(target.file, import.meta.url)));
+    } catch (error) {
+      if (!target.optional) throw error;
+      console.log(`skipping ${target.label}: ${(error as Error).message} (see bench/README.md)`);
+      targets.splice(targets.indexOf(target), 1);
+      continue;
+    }
     servers.set(target.key, server);
     await check(server, target, 'before warm-up');
   }
@@ -252,6 +310,17 @@ async function main(): Promise<void> {
   console.log(
     `Gatehouse / Better Auth  ${vsBetterAuth.toFixed(1)} ×   (target ≥ ${GOAL_VS_BETTER_AUTH} ×: ${verdict(vsBetterAuth >= GOAL_VS_BETTER_AUTH)})`,
   );
+  const cluster = servers.get('gatehouse-postgres');
+  if (cluster && summary.has('gatehouse-postgres')) {
+    console.log(
+      `Gatehouse ×2 PostgreSQL / Gatehouse SQLite  ${((summary.get('gatehouse-postgres')!.rps / gatehouse) * 100).toFixed(1)} %   (both nodes and PostgreSQL share this machine's CPUs)`,
+    );
+    const samples = await revocationPropagation(cluster);
+    const worst = Math.max(...samples);
+    console.log(
+      `revocation across nodes (signed out on A → refused by B, ${samples.length} sessions): p50 ${formatMs(median(samples))}, max ${formatMs(worst)}   (target < ${GOAL_REVOCATION_MS} ms: ${verdict(worst < GOAL_REVOCATION_MS)}; B refused each on its first request)`,
+    );
+  }
   const withErrors = targets.filter((t) => summary.get(t.key)!.errors > 0);
   if (withErrors.length > 0) {
     console.log(

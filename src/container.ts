@@ -4,10 +4,29 @@ import type { Hono } from 'hono';
 import pino, { type Logger } from 'pino';
 import type { Config } from './config/schema.ts';
 import { AuditRecorder } from './domain/audit/audit-recorder.ts';
+import { AuditRetention } from './domain/audit/audit-retention.ts';
+import { AUDIT_CHAIN_KEY_PURPOSE } from './domain/audit/chain.ts';
+import { AdminPolicy } from './domain/authz/admin.ts';
 import { deriveKey } from './domain/crypto/secrets.ts';
+import { KnownDevices } from './domain/devices/known-devices.ts';
+import { AccountService } from './domain/account/account-service.ts';
+import { AccountTokens } from './domain/account/account-tokens.ts';
+import { CredentialNotices } from './domain/account/credential-notices.ts';
+import { EmailChangeService } from './domain/account/email-change-service.ts';
 import { EmailAuthService } from './domain/email-auth/email-auth-service.ts';
+import { FederationService } from './domain/federation/federation-service.ts';
+import { type Fetch, platformFetch } from './domain/federation/http.ts';
+import { resolveProviders } from './domain/federation/providers.ts';
+import { FactorPolicy } from './domain/mfa/factor-policy.ts';
+import { MfaService } from './domain/mfa/mfa-service.ts';
+import { PasswordHasher } from './domain/passwords/password-hasher.ts';
+import { PasswordPolicy } from './domain/passwords/password-policy.ts';
+import { PasswordService } from './domain/passwords/password-service.ts';
 import { MailService, type MailServiceOptions } from './domain/mail/mail-service.ts';
+import { PruningJob } from './domain/maintenance/pruning-job.ts';
+import { SecurityNotifications } from './domain/notifications/security-notifications.ts';
 import { devMailboxTransport, smtpTransport } from './domain/mail/transports.ts';
+import { OAuthProvider } from './domain/oauth-provider/oauth-provider.ts';
 import { PasskeyService } from './domain/passkeys/passkey-service.ts';
 import { RedirectPolicy } from './domain/redirects/redirect-policy.ts';
 import { SessionService } from './domain/sessions/session-service.ts';
@@ -15,8 +34,12 @@ import { UserService } from './domain/users/user-service.ts';
 import type { AppEnv } from './http/app-env.ts';
 import { createApp } from './http/app.ts';
 import { createNodeListener } from './http/node-listener.ts';
+import { providerRoute } from './http/oauth-listener.ts';
+import { sessionBridge } from './http/oauth-session-bridge.ts';
+import { oauthProviderPages } from './http/pages/oauth-provider-pages.ts';
 import { type Clock, systemClock } from './ports/clock.ts';
 import type { MailTransport } from './ports/mail.ts';
+import { createRateLimiting } from './rate-limiting.ts';
 import type { Services } from './services.ts';
 import { migrateToLatest, migrationStatus, openDatabase } from './storage/sql/open-database.ts';
 import { createSqlStores } from './storage/sql/stores.ts';
@@ -29,6 +52,8 @@ export interface GatehouseOptions {
   mail?: MailServiceOptions;
   /** SQLite file, or ':memory:'; default is <dataDir>/gatehouse.sqlite. */
   sqlitePath?: string;
+  /** Outbound HTTP to federation providers (tests route a provider's public host to a local server). */
+  fetch?: Fetch;
 }
 
 export interface Gatehouse {
@@ -53,6 +78,8 @@ const PRUNE_INTERVAL_MS = 10 * 60_000;
 export async function createGatehouse(config: Config, options: GatehouseOptions = {}): Promise<Gatehouse> {
   const clock = options.clock ?? systemClock;
   const log = options.log ?? pino({ level: config.logLevel, base: { service: 'gatehouse' } });
+  // Before the database opens: an unusable provider stops the start with a ConfigError.
+  const federationProviders = resolveProviders(config);
   const database = openDatabase({
     databaseUrl: config.databaseUrl,
     sqlitePath: options.sqlitePath,
@@ -76,10 +103,14 @@ export async function createGatehouse(config: Config, options: GatehouseOptions 
   }
 
   const stores = createSqlStores(database);
-  const audit = new AuditRecorder(stores.audit, clock, (error) =>
-    log.error({ err: error }, 'audit write failed'),
+  const chainKey = deriveKey(config.secret, AUDIT_CHAIN_KEY_PURPOSE);
+  const audit = new AuditRecorder(
+    stores.audit,
+    clock,
+    (error) => log.error({ err: error }, 'audit write failed'),
+    chainKey,
   );
-  const users = new UserService(stores.users, stores.passkeys, clock);
+  const users = new UserService(stores.users, stores.passkeys, clock, stores.federatedIdentities);
   const sessions = new SessionService(stores.sessions, clock, config.session);
   const redirects = new RedirectPolicy(config.origin, config.allowedRedirects, config.env);
   const transport =
@@ -95,6 +126,57 @@ export async function createGatehouse(config: Config, options: GatehouseOptions 
     log,
     options.mail,
   );
+  // Issue #4: rate limits and brute-force delays, known devices, security notices by mail.
+  const rateLimiting = await createRateLimiting(config, { clock, log, audit, users });
+  const devices = new KnownDevices(stores.knownDevices, clock, audit);
+  audit.subscribe(new SecurityNotifications({ users, mail, config, log }).onEvent);
+  // Issue #3: passwords, second factors, step-up and the account lifecycle.
+  const accountTokens = new AccountTokens(stores.accountTokens, clock);
+  const notices = new CredentialNotices(mail, config);
+  const account = new AccountService({
+    users,
+    passwords: stores.passwords,
+    totp: stores.totp,
+    recoveryCodes: stores.recoveryCodes,
+    passkeys: stores.passkeys,
+    tokens: accountTokens,
+    sessions,
+    mail,
+    audit,
+    config,
+  });
+  const factorPolicy = new FactorPolicy(stores.totp, config);
+  const mfa = new MfaService({
+    totp: stores.totp,
+    recoveryCodes: stores.recoveryCodes,
+    secretKey: deriveKey(config.secret, 'totp-secrets'),
+    notices,
+    audit,
+    clock,
+    config,
+  });
+  const passwordHasher = new PasswordHasher(config.passwords.argon2);
+  if (config.passwords.enabled) {
+    void passwordHasher
+      .warmUp()
+      .then((lowered) => log.debug({ lowered }, 'password hashing threads run below the event loop'))
+      .catch((error: unknown) => log.warn({ err: error }, 'password hashing warm-up failed'));
+  }
+  const passwords = new PasswordService({
+    users,
+    passwords: stores.passwords,
+    tokens: accountTokens,
+    hasher: passwordHasher,
+    policy: new PasswordPolicy({ ...config.passwords, appName: config.appName }),
+    account,
+    sessions,
+    notices,
+    mail,
+    audit,
+    clock,
+    config,
+  });
+  const emailChange = new EmailChangeService({ users, tokens: accountTokens, sessions, mail, audit, config });
   const emailAuth = new EmailAuthService({
     challenges: stores.emailChallenges,
     users,
@@ -103,6 +185,8 @@ export async function createGatehouse(config: Config, options: GatehouseOptions 
     redirects,
     clock,
     config,
+    account,
+    mailBudget: rateLimiting.rateLimits.requests,
   });
   const passkeys = new PasskeyService({
     passkeys: stores.passkeys,
@@ -112,6 +196,56 @@ export async function createGatehouse(config: Config, options: GatehouseOptions 
     clock,
     audit,
   });
+  const federation = new FederationService({
+    providers: federationProviders,
+    identities: stores.federatedIdentities,
+    replay: stores.federationReplay,
+    users,
+    audit,
+    redirects,
+    clock,
+    config,
+    fetch: options.fetch ?? platformFetch,
+  });
+  // Issue #5: the OAuth 2.1 / OpenID Connect provider, only when configured.
+  const oauth = config.oauth.enabled
+    ? await OAuthProvider.create({
+        config,
+        clock,
+        log,
+        audit,
+        users,
+        stores,
+        sessions: sessionBridge(sessions, audit),
+        pages: oauthProviderPages(config.appName),
+      })
+    : null;
+  const auditRetention = new AuditRetention({
+    log: stores.audit,
+    audit,
+    clock,
+    chainKey,
+    retentionMs: config.audit.retentionMs,
+  });
+  const pruning = new PruningJob({
+    leases: stores.jobLeases,
+    clock,
+    log,
+    intervalMs: PRUNE_INTERVAL_MS,
+    work: () => {
+      const now = clock.now();
+      return Promise.all([
+        sessions.pruneExpired(),
+        stores.challenges.deleteExpired(now),
+        stores.emailChallenges.deleteExpired(now),
+        stores.accountTokens.deleteExpired(now),
+        stores.federationReplay.deleteExpired(now),
+        auditRetention.run(),
+        devices.prune(),
+        oauth?.pruneExpired(),
+      ]);
+    },
+  });
   const services: Services = {
     config,
     clock,
@@ -119,25 +253,30 @@ export async function createGatehouse(config: Config, options: GatehouseOptions 
     database,
     stores,
     audit,
+    admins: new AdminPolicy(config.adminEmails),
+    pruning,
     users,
     sessions,
     mail,
     emailAuth,
     passkeys,
+    federation,
     redirects,
+    account,
+    notices,
+    factorPolicy,
+    mfa,
+    passwords,
+    emailChange,
+    rateLimits: rateLimiting.rateLimits,
+    devices,
+    oauth,
   };
   const { app } = createApp(services);
 
   mail.start();
-  const prune = setInterval(() => {
-    const now = clock.now();
-    Promise.all([
-      sessions.pruneExpired(),
-      stores.challenges.deleteExpired(now),
-      stores.emailChallenges.deleteExpired(now),
-    ]).catch((error: unknown) => log.warn({ err: error }, 'pruning failed'));
-  }, PRUNE_INTERVAL_MS);
-  prune.unref();
+  pruning.start();
+  oauth?.start();
 
   let server: Server | null = null;
   let closed = false;
@@ -146,7 +285,9 @@ export async function createGatehouse(config: Config, options: GatehouseOptions 
     services,
     listen() {
       return new Promise((resolve, reject) => {
-        const started = createServer(createNodeListener(app));
+        const started = createServer(
+          createNodeListener(app, oauth ? providerRoute(oauth, config.trustedProxies, log) : undefined),
+        );
         started.once('error', reject);
         // Slow-client protection: a request must arrive whole within this time.
         started.requestTimeout = 30_000;
@@ -160,7 +301,8 @@ export async function createGatehouse(config: Config, options: GatehouseOptions 
     async close() {
       if (closed) return;
       closed = true;
-      clearInterval(prune);
+      await pruning.stop();
+      oauth?.stop();
       if (server) {
         const current = server;
         await new Promise<void>((resolve) => {
@@ -175,6 +317,7 @@ export async function createGatehouse(config: Config, options: GatehouseOptions 
         });
       }
       await mail.stop();
+      await rateLimiting.close();
       await database.close();
     },
   };

@@ -1,9 +1,21 @@
 import type { Logger } from 'pino';
 import type { Config } from './config/schema.ts';
+import type { AccountService } from './domain/account/account-service.ts';
+import type { CredentialNotices } from './domain/account/credential-notices.ts';
+import type { EmailChangeService } from './domain/account/email-change-service.ts';
 import type { AuditRecorder } from './domain/audit/audit-recorder.ts';
+import type { KnownDevices } from './domain/devices/known-devices.ts';
+import type { AdminPolicy } from './domain/authz/admin.ts';
 import type { EmailAuthService } from './domain/email-auth/email-auth-service.ts';
+import type { FederationService } from './domain/federation/federation-service.ts';
 import type { MailService } from './domain/mail/mail-service.ts';
+import type { PruningJob } from './domain/maintenance/pruning-job.ts';
+import type { FactorPolicy } from './domain/mfa/factor-policy.ts';
+import type { MfaService } from './domain/mfa/mfa-service.ts';
+import type { OAuthProvider } from './domain/oauth-provider/oauth-provider.ts';
 import type { PasskeyService } from './domain/passkeys/passkey-service.ts';
+import type { PasswordService } from './domain/passwords/password-service.ts';
+import type { RateLimits } from './domain/ratelimit/rate-limits.ts';
 import type { RedirectPolicy } from './domain/redirects/redirect-policy.ts';
 import type { SessionService } from './domain/sessions/session-service.ts';
 import type { UserService } from './domain/users/user-service.ts';
@@ -19,10 +31,29 @@ export interface Services {
   database: SqlDatabase;
   stores: Stores;
   audit: AuditRecorder;
+  /** Who may read the audit log (config `adminEmails`). */
+  admins: AdminPolicy;
+  /** Deletes what has expired, once per interval across all nodes. */
+  pruning: PruningJob;
   users: UserService;
   sessions: SessionService;
   mail: MailService;
   emailAuth: EmailAuthService;
   passkeys: PasskeyService;
+  /** Sign in with Google, Apple, Microsoft, GitHub, GitLab or any OIDC provider. */
+  federation: FederationService;
   redirects: RedirectPolicy;
+  account: AccountService;
+  notices: CredentialNotices;
+  /** The one factor policy: which sign-ins need a second factor, what step-up must prove. */
+  factorPolicy: FactorPolicy;
+  mfa: MfaService;
+  passwords: PasswordService;
+  emailChange: EmailChangeService;
+  /** Request limits, mail budgets and brute-force delays (docs/abuse-protection.md). */
+  rateLimits: RateLimits;
+  /** Browsers each account has signed in from (new-device notices, stuffing exemption). */
+  devices: KnownDevices;
+  /** The OAuth 2.1 / OpenID Connect provider; null unless `oauth.enabled` (docs/oauth.md). */
+  oauth: OAuthProvider | null;
 }

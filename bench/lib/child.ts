@@ -6,6 +6,12 @@ export interface ReadyLine {
   port: number;
   /** `Cookie` header value that authenticates, when the target needs one. */
   cookie?: string;
+  /** A second loopback port the target offers besides the measured one (bench:oauth's token seeder). */
+  sidePort?: number;
+  /** More nodes serving the same users (a cluster): measured together with `port`. */
+  peerPorts?: number[];
+  /** Extra sessions (Cookie header values) the driver may revoke, e.g. to time revocation. */
+  spareCookies?: string[];
 }
 
 export interface RunningServer extends ReadyLine {

@@ -1,7 +1,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 
 /** One wrk run, reduced to the numbers the tables print. Latencies in milliseconds. */
 export interface WrkResult {
@@ -22,6 +22,10 @@ export interface WrkOptions {
   threads: number;
   connections: number;
   durationS: number;
+  /** A POST with this JSON body instead of a GET (headers set Content-Type: application/json). */
+  jsonBody?: string;
+  /** Lua run before the done hook: a `request`/`response` pair that builds each request itself. */
+  script?: string;
 }
 
 /**
@@ -55,13 +59,31 @@ export function requireWrk(): void {
 
 let scriptDir: string | undefined;
 
-function doneScriptPath(): string {
+function doneScriptPath(jsonBody?: string): string {
   if (!scriptDir) {
     scriptDir = mkdtempSync(join(tmpdir(), 'gatehouse-bench-wrk-'));
     writeFileSync(join(scriptDir, 'done.lua'), DONE_SCRIPT);
     process.once('exit', () => rmSync(scriptDir!, { recursive: true, force: true }));
   }
-  return join(scriptDir, 'done.lua');
+  if (jsonBody === undefined) return join(scriptDir, 'done.lua');
+  // wrk takes one script: the request setup goes in front of the done hook. The body is
+  // embedded as a Lua long string, which needs no escaping as long as it holds no "]==]".
+  if (jsonBody.includes(']==]')) throw new Error('request body must not contain "]==]"');
+  const file = join(scriptDir, `post-${Buffer.from(jsonBody).toString('base64url').slice(0, 40)}.lua`);
+  writeFileSync(
+    file,
+    `wrk.method = "POST"\nwrk.body = [==[${jsonBody}]==]\nwrk.headers["Content-Type"] = "application/json"\n${DONE_SCRIPT}`,
+  );
+  return file;
+}
+
+let customScripts = 0;
+
+/** A one-off script file: `script` in front of the done hook. */
+function customScriptPath(script: string): string {
+  const file = join(dirname(doneScriptPath()), `custom-${++customScripts}.lua`);
+  writeFileSync(file, `${script}\n${DONE_SCRIPT}`);
+  return file;
 }
 
 /** Runs wrk once, bounded: `-d` stops it, and a kill timer backs that up if wrk hangs. */
@@ -76,7 +98,7 @@ export function runWrk(options: WrkOptions): Promise<WrkResult> {
     '--timeout',
     '5s',
     '-s',
-    doneScriptPath(),
+    options.script === undefined ? doneScriptPath(options.jsonBody) : customScriptPath(options.script),
   ];
   for (const [name, value] of Object.entries(options.headers ?? {})) args.push('-H', `${name}: ${value}`);
   args.push(options.url);

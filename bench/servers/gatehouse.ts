@@ -11,7 +11,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig } from '../../src/config/load.ts';
 import { createGatehouse, type Gatehouse } from '../../src/container.ts';
+import { PasswordHasher } from '../../src/domain/passwords/password-hasher.ts';
 import { SESSION_COOKIE } from '../../src/http/cookies.ts';
+import { liftedRateLimits } from '../../test/support/limits.ts';
 import { announceReady } from '../lib/ready.ts';
 
 /**
@@ -32,13 +34,24 @@ function freePort(): Promise<number> {
 }
 
 const dataDir = mkdtempSync(join(tmpdir(), 'gatehouse-bench-'));
+/** Set by bench/password.ts: the bench user gets this password, hashed as a sign-up would. */
+const benchPassword = process.env['BENCH_GATEHOUSE_PASSWORD'];
 
 async function start(): Promise<{ gatehouse: Gatehouse; port: number }> {
   for (let attempt = 1; ; attempt++) {
     const port = await freePort();
     const config = loadConfig(
       {},
-      { dataDir, host: '127.0.0.1', port, logLevel: 'silent', origin: `http://localhost:${port}` },
+      {
+        dataDir,
+        host: '127.0.0.1',
+        port,
+        logLevel: 'silent',
+        origin: `http://localhost:${port}`,
+        // bench:password signs in with a password: turned on only for it.
+        // Rate limits lifted, as for Better Auth in bench:session: the storm comes from one IP.
+        ...(benchPassword ? { passwords: { enabled: true }, ...liftedRateLimits() } : {}),
+      },
     );
     const gatehouse = await createGatehouse(config);
     try {
@@ -54,6 +67,10 @@ async function start(): Promise<{ gatehouse: Gatehouse; port: number }> {
 const { gatehouse, port } = await start();
 const { services } = gatehouse;
 const { user } = await services.users.signInByVerifiedEmail('bench@example.com');
+if (benchPassword) {
+  const hasher = new PasswordHasher(services.config.passwords.argon2);
+  await services.stores.passwords.set(user.id, await hasher.hash(benchPassword), Date.now());
+}
 const { token } = await services.sessions.issue(user.id, ['otp'], {
   ip: '127.0.0.1',
   userAgent: 'bench',

@@ -1,5 +1,7 @@
 import { ConfigError, configWarnings, loadConfig } from '../config/load.ts';
 import { createGatehouse, SchemaOutOfDateError } from '../container.ts';
+import { auditCommand } from './audit.ts';
+import { oauthCommand } from './oauth.ts';
 import { migrateToLatest, migrationStatus, openDatabase } from '../storage/sql/open-database.ts';
 
 export const usage = `Usage: gatehouse <command> [options]
@@ -8,6 +10,10 @@ Commands:
   serve            Start the server (default). Applies pending migrations in development.
   migrate          Apply pending database migrations and exit.
   migrate --status Show applied and pending migrations.
+  audit verify     Check the audit log's hash chain; names the first broken link (exit 3).
+  audit export     Write audit events as JSON lines (--since, --until, --type, --user).
+  clients …        OAuth clients: add, list, rotate-secret, remove (docs/oauth.md).
+  keys rotate      Introduce new OAuth token signing keys.
   help             Show this help.
 
 Configuration comes from GATEHOUSE_* environment variables and the JSON file named by
@@ -75,6 +81,11 @@ export async function runCli(argv: string[]): Promise<number> {
         return await serveCommand();
       case 'migrate':
         return await migrateCommand(rest);
+      case 'audit':
+        return await auditCommand(rest);
+      case 'clients':
+      case 'keys':
+        return await oauthCommand(command, rest);
       case 'help':
       case '--help':
       case '-h':

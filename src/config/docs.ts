@@ -29,7 +29,11 @@ function unwrap(schema: z.ZodType): z.ZodType {
 function typeName(schema: z.ZodType): string {
   const inner = unwrap(schema);
   if (inner instanceof z.ZodEnum) return inner.options.map((o) => `\`${String(o)}\``).join(' \\| ');
-  if (inner instanceof z.ZodArray) return 'list of URLs';
+  if (inner instanceof z.ZodArray) {
+    const element = unwrap(inner.element as z.ZodType);
+    if (element instanceof z.ZodObject) return 'list of objects (fields below)';
+    return element instanceof z.ZodURL ? 'list of URLs' : 'list of strings';
+  }
   if (inner instanceof z.ZodNumber) return 'integer';
   if (inner instanceof z.ZodBoolean) return 'boolean';
   if (inner instanceof z.ZodURL) return 'URL';
@@ -54,6 +58,9 @@ function rows(shape: Record<string, z.ZodType>, prefix: string): Row[] {
       out.push(...rows(inner.shape as Record<string, z.ZodType>, key));
       continue;
     }
+    // A list of objects (federation providers): one row for the list, then one per field.
+    const element = inner instanceof z.ZodArray ? unwrap(inner.element as z.ZodType) : null;
+    const fields = element instanceof z.ZodObject ? (element.shape as Record<string, z.ZodType>) : null;
     out.push({
       key,
       variable: meta.env ? `\`${meta.env}\`` : '—',
@@ -61,6 +68,7 @@ function rows(shape: Record<string, z.ZodType>, prefix: string): Row[] {
       defaultValue: defaultOf(field),
       description: (field.description ?? meta.description ?? '').replace(/\|/g, '\\|'),
     });
+    if (fields) out.push(...rows(fields, `${key}[]`));
   }
   return out;
 }

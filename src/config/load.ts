@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
+import { oauthConfigWarnings } from './oauth-schema.ts';
 import { type Config, configSchema, type ParsedConfig } from './schema.ts';
 
 export class ConfigError extends Error {
@@ -126,5 +127,6 @@ export function configWarnings(config: Config): string[] {
   if (config.passkeys.userVerification !== 'required') {
     warnings.push('passkeys.userVerification is not "required": a passkey alone is no longer two factors');
   }
+  warnings.push(...oauthConfigWarnings(config.oauth));
   return warnings;
 }

@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import { oauthSchema } from './oauth-schema.ts';
+import { rateLimitsSchema } from './rate-limits-schema.ts';
 
 /**
  * The one configuration schema. Every setting has a safe default and a description;
@@ -70,6 +72,246 @@ export const passkeySchema = z
   .strict()
   .prefault({});
 
+export const passwordsSchema = z
+  .object({
+    enabled: z
+      .boolean()
+      .default(false)
+      .describe(
+        'Offer password sign-up and sign-in. Off by default: passkeys and email need no secret to remember or leak.',
+      ),
+    minLength: z
+      .number()
+      .int()
+      .min(8)
+      .max(64)
+      .default(8)
+      .describe(
+        'Shortest password accepted, in characters (NIST SP 800-63B: at least 8). No composition rules.',
+      ),
+    maxLength: z
+      .number()
+      .int()
+      .min(64)
+      .max(4096)
+      .default(256)
+      .describe('Longest password accepted, in characters (at least 64, so passphrases fit).'),
+    argon2: z
+      .object({
+        memoryKiB: z
+          .number()
+          .int()
+          .min(19_456)
+          .max(4_194_304)
+          .default(19_456)
+          .describe('argon2id memory cost in KiB (OWASP minimum 19 MiB = 19456).'),
+        iterations: z
+          .number()
+          .int()
+          .min(2)
+          .max(100)
+          .default(2)
+          .describe('argon2id time cost (OWASP minimum 2).'),
+        parallelism: z.number().int().min(1).max(16).default(1).describe('argon2id lanes (OWASP: 1).'),
+      })
+      .strict()
+      .prefault({})
+      .describe('Hashing cost. Raising it rehashes each password at its next successful sign-in.'),
+    signUpTtlMs: duration('Lifetime of the link that confirms a password sign-up (milliseconds).', DAY),
+    resetTtlMs: duration('Lifetime of a password reset link (milliseconds).', 30 * MINUTE),
+  })
+  .strict()
+  .prefault({});
+
+export const mfaSchema = z
+  .object({
+    required: z
+      .boolean()
+      .default(false)
+      .describe(
+        'Require a second factor from every user who signs in without a passkey that verified them; users without one must enrol an authenticator app first.',
+      ),
+    pendingLifetimeMs: duration(
+      'How long a half-authenticated session (first factor done, second pending) may wait (milliseconds).',
+      10 * MINUTE,
+    ),
+    maxFailures: z
+      .number()
+      .int()
+      .min(1)
+      .max(20)
+      .default(5)
+      .describe('Wrong second factors or re-authentications a session may make before it is ended.'),
+    stepUpMaxAgeMs: duration(
+      'How recent a sign-in must be for sensitive changes (adding a passkey, changing the address…) without re-authenticating (milliseconds).',
+      10 * MINUTE,
+    ),
+  })
+  .strict()
+  .prefault({});
+
+export const emailChangeSchema = z
+  .object({
+    confirmTtlMs: duration('Lifetime of the link that confirms a new address (milliseconds).', DAY),
+    revertTtlMs: duration('How long the old address can undo a change of address (milliseconds).', 7 * DAY),
+  })
+  .strict()
+  .prefault({});
+
+/** Presets for well-known providers; `oidc` is any standards-compliant OpenID Connect issuer. */
+export const FEDERATION_PRESETS = ['oidc', 'google', 'apple', 'microsoft', 'gitlab', 'github'] as const;
+
+export const federationProviderSchema = z
+  .object({
+    id: z
+      .string()
+      .regex(/^[a-z0-9](?:[a-z0-9-]{0,30}[a-z0-9])?$/, 'lower-case letters, digits and dashes, 1 to 32')
+      .describe(
+        'Stable id used in paths: sign-in starts at `/auth/<id>`; register `<origin>/auth/<id>/callback` as the redirect URI at the provider.',
+      ),
+    preset: z
+      .enum(FEDERATION_PRESETS)
+      .default('oidc')
+      .describe('Which provider this is. `oidc`: any OpenID Connect issuer, set `issuer`.'),
+    issuer: z
+      .url()
+      .optional()
+      .describe(
+        'OpenID Connect issuer URL (discovered at `<issuer>/.well-known/openid-configuration`). Required for `oidc`. For `gitlab` a self-managed instance, for `github` a GitHub Enterprise Server origin; presets know their own.',
+      ),
+    tenant: z
+      .string()
+      .regex(/^[A-Za-z0-9.-]{1,64}$/, 'a tenant id, domain, `common`, `organizations` or `consumers`')
+      .optional()
+      .describe(
+        '`microsoft` only: `common` (default: work, school and personal accounts), `organizations`, `consumers`, or one tenant id or domain.',
+      ),
+    apiUrl: z
+      .url()
+      .optional()
+      .describe(
+        '`github` only: REST API base URL. Default `https://api.github.com`; GitHub Enterprise Server: `https://HOST/api/v3`.',
+      ),
+    clientId: z
+      .string()
+      .min(1)
+      .max(512)
+      .describe('Client id (Apple: the Services ID) issued by the provider.'),
+    clientSecret: z
+      .string()
+      .min(1)
+      .max(4096)
+      .optional()
+      .describe(
+        'Client secret issued by the provider. Required except for `apple` (which signs one from `privateKey`).',
+      ),
+    teamId: z
+      .string()
+      .regex(/^[A-Z0-9]{10}$/, 'a 10-character Apple team id')
+      .optional()
+      .describe('`apple` only: your Apple Developer team id.'),
+    keyId: z
+      .string()
+      .regex(/^[A-Z0-9]{10}$/, 'a 10-character Apple key id')
+      .optional()
+      .describe('`apple` only: the id of the "Sign in with Apple" key.'),
+    privateKey: z
+      .string()
+      .regex(/-----BEGIN PRIVATE KEY-----/, 'a PKCS#8 PEM private key (the .p8 file)')
+      .optional()
+      .describe(
+        '`apple` only: the contents of the .p8 key file; Gatehouse signs the client secret with it (ES256).',
+      ),
+    scopes: z
+      .array(z.string().regex(/^[\x21\x23-\x5B\x5D-\x7E]{1,128}$/, 'a scope token (RFC 6749 §3.3)'))
+      .min(1)
+      .max(20)
+      .optional()
+      .describe(
+        'Scopes to request. Presets default to what sign-in needs (`openid email profile`; GitHub `read:user user:email`).',
+      ),
+    responseMode: z
+      .enum(['query', 'form_post'])
+      .optional()
+      .describe(
+        'How the provider returns to Gatehouse. `apple` uses `form_post`; everything else defaults to `query`.',
+      ),
+    displayName: z
+      .string()
+      .min(1)
+      .max(40)
+      .optional()
+      .describe(
+        'Name on the "Continue with …" button. Presets default to the provider name; `oidc` to the id.',
+      ),
+    icon: z
+      .string()
+      .max(16_384)
+      .regex(
+        /^(data:image\/(png|svg\+xml|webp);base64,[A-Za-z0-9+/=]+|\/[A-Za-z0-9._~/-]*)$/,
+        'a data:image URL or a path on this origin',
+      )
+      .optional()
+      .describe(
+        'Button icon: a `data:image/…;base64,` URL or a path on this origin (the page CSP allows no other images).',
+      ),
+  })
+  .strict()
+  .superRefine((provider, ctx) => {
+    const issue = (path: string, message: string) => ctx.addIssue({ code: 'custom', path: [path], message });
+    const only = (field: 'tenant' | 'apiUrl' | 'teamId' | 'keyId' | 'privateKey', preset: string) => {
+      if (provider[field] !== undefined && provider.preset !== preset)
+        issue(field, `only for preset "${preset}"`);
+    };
+    only('tenant', 'microsoft');
+    only('apiUrl', 'github');
+    for (const field of ['teamId', 'keyId', 'privateKey'] as const) only(field, 'apple');
+    if (provider.preset === 'oidc' && !provider.issuer) issue('issuer', 'required for preset "oidc"');
+    if (provider.preset === 'apple') {
+      for (const field of ['teamId', 'keyId', 'privateKey'] as const)
+        if (!provider[field]) issue(field, 'required for preset "apple"');
+      if (provider.clientSecret)
+        issue('clientSecret', 'not used by "apple": the secret is signed from privateKey');
+    } else if (provider.preset !== 'oidc' && !provider.clientSecret) {
+      issue('clientSecret', `required for preset "${provider.preset}"`);
+    }
+  });
+
+export const federationSchema = z
+  .object({
+    providers: z
+      .array(federationProviderSchema)
+      .max(20)
+      .default([])
+      .refine(
+        (providers) => new Set(providers.map((p) => p.id)).size === providers.length,
+        'provider ids must be unique',
+      )
+      .describe(
+        'Upstream providers, each a "Continue with …" button on the sign-in pages. Empty (the default): federation is off.',
+      ),
+    flowTtlMs: duration(
+      'How long a sign-in at a provider may take, from the button to the return to Gatehouse (milliseconds).',
+      10 * MINUTE,
+    ),
+    linkTtlMs: duration(
+      'How long a pending account link waits for the owner of the matching account to sign in (milliseconds).',
+      15 * MINUTE,
+    ),
+  })
+  .strict()
+  .prefault({});
+
+export const auditSchema = z
+  .object({
+    retentionMs: duration(
+      'How long audit events are kept (milliseconds); older ones are pruned by a background job, and the hash chain stays verifiable through an anchor.',
+      90 * DAY,
+    ),
+  })
+  .strict()
+  .prefault({});
+
 export const configSchema = z
   .object({
     env: z
@@ -134,6 +376,14 @@ export const configSchema = z
       .optional()
       .describe('Comma-separated CIDRs whose `X-Forwarded-For` is believed. Anyone else’s is ignored.')
       .meta({ env: 'GATEHOUSE_TRUSTED_PROXIES' }),
+    redisUrl: z
+      .string()
+      .regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL')
+      .optional()
+      .describe(
+        'Redis for rate-limit counters shared by every node (required with more than one node). Unset: counters live in process memory. If Redis fails, each node falls back to its own counters until it answers again.',
+      )
+      .meta({ env: 'GATEHOUSE_REDIS_URL' }),
     trustedOrigins: z
       .array(z.url())
       .default([])
@@ -145,6 +395,12 @@ export const configSchema = z
       .default([])
       .describe(
         'Absolute URLs (exact match, or a prefix ending in `/`) that `redirectTo` may name. Relative paths on our origin are always allowed.',
+      ),
+    adminEmails: z
+      .array(z.email())
+      .default([])
+      .describe(
+        'Addresses whose accounts are administrators (they may read the audit log at `GET /api/v1/audit`), once the address is verified.',
       ),
     signUp: z
       .enum(['open', 'closed'])
@@ -174,6 +430,15 @@ export const configSchema = z
     session: sessionSchema.describe('Session lifetimes.'),
     emailAuth: emailAuthSchema.describe('Continue with email: links and one-time codes.'),
     passkeys: passkeySchema.describe('Passkeys (WebAuthn).'),
+    federation: federationSchema.describe(
+      'Sign in with Google, Apple, Microsoft, GitHub, GitLab or any OpenID Connect provider.',
+    ),
+    passwords: passwordsSchema.describe('Passwords (argon2id), off by default.'),
+    mfa: mfaSchema.describe('Second factors (TOTP, recovery codes) and step-up re-authentication.'),
+    emailChange: emailChangeSchema.describe('Changing the address of an account.'),
+    oauth: oauthSchema.describe('OAuth 2.1 / OpenID Connect provider (docs/oauth.md), off by default.'),
+    rateLimits: rateLimitsSchema.describe('Rate limits and brute-force delays (docs/abuse-protection.md).'),
+    audit: auditSchema.describe('Audit log retention.'),
   })
   .strict();
 

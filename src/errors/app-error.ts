@@ -21,6 +21,14 @@ export type ErrorCode =
   | 'sign_up_closed'
   | 'redirect_refused'
   | 'rate_limited'
+  | 'mfa_required'
+  | 'step_up_required'
+  | 'second_factor_required'
+  | 'invalid_credentials'
+  | 'weak_password'
+  | 'totp_already_enrolled'
+  | 'email_taken'
+  | 'no_password'
   | 'unavailable'
   | 'internal_error';
 
@@ -42,6 +50,14 @@ const statusByCode: Record<ErrorCode, number> = {
   sign_up_closed: 403,
   redirect_refused: 400,
   rate_limited: 429,
+  mfa_required: 401,
+  step_up_required: 403,
+  second_factor_required: 401,
+  invalid_credentials: 401,
+  weak_password: 400,
+  totp_already_enrolled: 409,
+  email_taken: 409,
+  no_password: 409,
   unavailable: 503,
   internal_error: 500,
 };

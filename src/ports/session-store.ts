@@ -16,6 +16,11 @@ export interface SessionRecord {
   amr: string[];
   ip: string | null;
   userAgent: string | null;
+  /**
+   * First factor done, second pending (issue #3): such a session authorizes nothing but
+   * completing the second factor. src/http/auth.ts enforces it for every route.
+   */
+  mfaPending: boolean;
 }
 
 export interface SessionWithUser {
@@ -37,4 +42,6 @@ export interface SessionStore {
   deleteAllForUser(userId: string): Promise<number>;
   deleteById(id: string): Promise<void>;
   deleteExpired(now: number): Promise<number>;
+  /** Counts one failed second factor or re-authentication on the session; returns the new count. */
+  recordAuthFailure(id: string): Promise<number>;
 }

@@ -18,4 +18,11 @@ export interface UserStore {
     changes: { displayName: string | null },
     at: number,
   ): Promise<UserRecord | undefined>;
+  /**
+   * Moves the account to a proven address (marked verified at `at`). 'taken' when another
+   * account holds it, checked by the unique index so a race cannot give two accounts one address.
+   */
+  changeEmail(id: string, email: string, at: number): Promise<'changed' | 'taken' | 'missing'>;
+  /** Deletes the account; its sessions and credentials go with it (foreign keys cascade). */
+  delete(id: string): Promise<boolean>;
 }

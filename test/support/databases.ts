@@ -22,7 +22,12 @@ import { join } from 'node:path';
 import { after, afterEach, before, describe, it } from 'node:test';
 import { sql } from 'kysely';
 import pg from 'pg';
-import { migrateToLatest, openDatabase, type SqlDatabase } from '../../src/storage/sql/open-database.ts';
+import {
+  type DatabaseLocation,
+  migrateToLatest,
+  openDatabase,
+  type SqlDatabase,
+} from '../../src/storage/sql/open-database.ts';
 import { createSqlStores, type Stores } from '../../src/storage/sql/stores.ts';
 
 export type TargetName = 'sqlite' | 'postgres';
@@ -30,6 +35,8 @@ export type TargetName = 'sqlite' | 'postgres';
 export interface OpenedDatabase {
   name: TargetName;
   database: SqlDatabase;
+  /** Where it is, to open a second connection as another node would. */
+  location: DatabaseLocation;
   stores: Stores;
   /** Closes the connection and deletes the database (file or PostgreSQL database). */
   dispose(): Promise<void>;
@@ -64,11 +71,13 @@ const sqliteTarget: DatabaseTarget = {
   available: async () => true,
   async open() {
     const dir = mkdtempSync(join(tmpdir(), 'gatehouse-test-'));
-    const database = openDatabase({ sqlitePath: join(dir, 'gatehouse.sqlite') });
+    const location = { sqlitePath: join(dir, 'gatehouse.sqlite') };
+    const database = openDatabase(location);
     await migrateToLatest(database);
     return {
       name: 'sqlite',
       database,
+      location,
       stores: createSqlStores(database),
       async dispose() {
         await database.close();
@@ -100,7 +109,8 @@ const postgresTarget: DatabaseTarget = {
     await withAdminClient((client) => client.query(`create database ${name}`));
     const url = new URL(adminUrl());
     url.pathname = `/${name}`;
-    const database = openDatabase({ databaseUrl: url.toString() });
+    const location = { databaseUrl: url.toString() };
+    const database = openDatabase(location);
     const drop = async (): Promise<void> => {
       await withAdminClient((client) => client.query(`drop database if exists ${name} with (force)`));
     };
@@ -114,6 +124,7 @@ const postgresTarget: DatabaseTarget = {
     return {
       name: 'postgres',
       database,
+      location,
       stores: createSqlStores(database),
       async dispose() {
         await database.close();
@@ -175,6 +186,7 @@ export interface DatabaseContext {
   readonly name: TargetName;
   readonly database: SqlDatabase;
   readonly stores: Stores;
+  readonly location: DatabaseLocation;
 }
 
 /**
@@ -219,6 +231,9 @@ export function forEachDatabase(title: string, define: (db: DatabaseContext) => 
         },
         get stores() {
           return current().stores;
+        },
+        get location() {
+          return current().location;
         },
       });
     });

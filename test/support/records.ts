@@ -39,6 +39,7 @@ export function sessionRecord(userId: string, overrides: Partial<SessionRecord> 
     amr: ['hwk', 'user'],
     ip: '203.0.113.7',
     userAgent: 'Mozilla/5.0 (test)',
+    mfaPending: false,
     ...overrides,
   };
 }

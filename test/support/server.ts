@@ -54,6 +54,16 @@ export async function startGatehouse(
       origin,
       logLevel: 'silent',
       secret: 'test-secret-0123456789abcdefghijklmnopqrstuvwxyz',
+      // Production limits stay on, except those that tests not about limits outrun: the timing
+      // tests repeat one address dozens of times a second (continue with email, password
+      // sign-in, forgot password). Tests about limits pass their own `rateLimits` (test/abuse/).
+      rateLimits: {
+        mailPerAddress: { limit: 1000 },
+        passwordSignIn: { perIp: { limit: 1000 }, perIdentifier: { limit: 1000 } },
+        accountMail: { perIp: { limit: 1000 }, perIdentifier: { limit: 1000 } },
+        failures: { freeAttempts: 1000 },
+        stuffing: { threshold: 1000 },
+      },
       ...overrides,
     },
   );
@@ -81,7 +91,7 @@ export async function startGatehouse(
   };
 }
 
-async function freePort(): Promise<number> {
+export async function freePort(): Promise<number> {
   const { createServer } = await import('node:net');
   return new Promise((resolve, reject) => {
     const probe = createServer();

@@ -1,5 +1,41 @@
-import type { TestClient } from './http-client.ts';
+import type { StoredMessage } from '../../src/ports/mail.ts';
+import type { TestClient, TestResponse } from './http-client.ts';
 import { readSignInMail, type TestServer } from './server.ts';
+
+/**
+ * The sign-in mail that arrived after the message `beforeId` (newest first). Other mail, such as
+ * a security notice, may land before or after it, so it is looked for rather than assumed latest.
+ */
+export async function newSignInMail(
+  server: TestServer,
+  email: string,
+  beforeId: string | undefined,
+): Promise<StoredMessage> {
+  const deadline = Date.now() + 5000;
+  for (;;) {
+    const recent = await server.services.stores.devMailbox.list({ to: email, limit: 20 });
+    const seen = recent.findIndex((message) => message.id === beforeId);
+    const newer = seen === -1 ? recent : recent.slice(0, seen);
+    const found = newer.find((message) => /sign-in code/.test(message.subject));
+    if (found) return found;
+    if (Date.now() > deadline) throw new Error(`no new sign-in mail for ${email}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+/** Continue with email through the mailed link: the verify answer (signed in, or mfa_required). */
+export async function emailFirstFactor(
+  server: TestServer,
+  client: TestClient,
+  email: string,
+): Promise<TestResponse<any>> {
+  const before = (await server.services.stores.devMailbox.list({ to: email, limit: 1 }))[0]?.id;
+  const requested = await client.post('/api/v1/email/sign-in', { email });
+  if (requested.status !== 202)
+    throw new Error(`sign-in request failed: ${requested.status} ${requested.text}`);
+  const { token } = readSignInMail(await newSignInMail(server, email, before));
+  return client.post('/api/v1/email/verify', { token });
+}
 
 /** Signs the client in through continue-with-email + the emailed link; returns the user id. */
 export async function signInWithEmail(
@@ -7,18 +43,8 @@ export async function signInWithEmail(
   client: TestClient,
   email: string,
 ): Promise<string> {
-  const before = (await server.services.stores.devMailbox.list({ to: email, limit: 1 }))[0]?.id;
-  const requested = await client.post('/api/v1/email/sign-in', { email });
-  if (requested.status !== 202)
-    throw new Error(`sign-in request failed: ${requested.status} ${requested.text}`);
-  let message = await server.latestMail(email);
-  const deadline = Date.now() + 5000;
-  while (message.id === before && Date.now() < deadline) {
-    await new Promise((resolve) => setTimeout(resolve, 20));
-    message = await server.latestMail(email);
-  }
-  const { token } = readSignInMail(message);
-  const verified = await client.post('/api/v1/email/verify', { token });
-  if (verified.status !== 200) throw new Error(`verify failed: ${verified.status} ${verified.text}`);
+  const verified = await emailFirstFactor(server, client, email);
+  if (verified.status !== 200 || !verified.body.user)
+    throw new Error(`verify failed: ${verified.status} ${verified.text}`);
   return verified.body.user.id as string;
 }

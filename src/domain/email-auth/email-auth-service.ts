@@ -3,9 +3,11 @@ import { AppError } from '../../errors/app-error.ts';
 import type { Clock } from '../../ports/clock.ts';
 import type { EmailChallengeRecord, EmailChallengeStore } from '../../ports/email-challenge-store.ts';
 import type { UserRecord } from '../../ports/user-store.ts';
+import type { AccountService } from '../account/account-service.ts';
 import type { AuditRecorder } from '../audit/audit-recorder.ts';
 import { randomDigits, randomId, randomToken, sha256 } from '../crypto/secrets.ts';
 import type { MailService } from '../mail/mail-service.ts';
+import type { MailBudget } from '../ratelimit/request-limiter.ts';
 import { noAccountMessage, signInMessage } from '../mail/templates.ts';
 import type { RequestContext } from '../request-context.ts';
 import type { RedirectPolicy } from '../redirects/redirect-policy.ts';
@@ -31,6 +33,10 @@ export interface EmailAuthDeps {
   redirects: RedirectPolicy;
   clock: Clock;
   config: Config;
+  /** Clears credentials an unverified account held before its owner proved the address. */
+  account: AccountService;
+  /** Mail per address (issue #4): over budget the answer is unchanged and no mail is sent. */
+  mailBudget: MailBudget;
 }
 
 const CODE_FORMAT = /^\d{6}$/;
@@ -69,7 +75,8 @@ export class EmailAuthService {
     const brand = { appName: config.appName };
 
     if (!existing && config.signUp === 'closed') {
-      await mail.enqueue(noAccountMessage(brand, { to: email, origin: config.origin }));
+      if (await this.#withinMailBudget(email, context))
+        await mail.enqueue(noAccountMessage(brand, { to: email, origin: config.origin }));
       await audit.record(context, {
         type: 'sign_in.email_requested',
         outcome: 'failure',
@@ -95,14 +102,16 @@ export class EmailAuthService {
     // The token travels in the fragment: it never reaches a server log, a proxy, or a mail
     // scanner that fetches the URL; the page posts it only when the person clicks.
     const link = `${config.origin}/email/verify#token=${linkToken}`;
-    await mail.enqueue(
-      signInMessage(brand, {
-        to: email,
-        link,
-        code,
-        ttlMinutes: Math.round(config.emailAuth.ttlMs / 60_000),
-      }),
-    );
+    if (await this.#withinMailBudget(email, context)) {
+      await mail.enqueue(
+        signInMessage(brand, {
+          to: email,
+          link,
+          code,
+          ttlMinutes: Math.round(config.emailAuth.ttlMs / 60_000),
+        }),
+      );
+    }
     await audit.record(context, {
       type: 'sign_in.email_requested',
       outcome: 'success',
@@ -175,7 +184,8 @@ export class EmailAuthService {
       await audit.record(context, { type, outcome: 'failure', details: { reason: 'sign_up_closed' } });
       throw new AppError('sign_up_closed', 'There is no account for this address and sign-up is closed.');
     }
-    const { user, created } = await users.signInByVerifiedEmail(challenge.email);
+    const { user, created, proven } = await users.signInByVerifiedEmail(challenge.email);
+    if (proven) await this.#deps.account.removeUnprovenCredentials(user, context);
     if (created)
       await audit.record(context, {
         type: 'user.created',
@@ -186,6 +196,14 @@ export class EmailAuthService {
     await audit.record(context, { type, outcome: 'success', userId: user.id });
     const redirectTo = challenge.redirectTo ? redirects.resolve(challenge.redirectTo) : null;
     return { user, created, amr: EMAIL_AMR, redirectTo };
+  }
+
+  /**
+   * Asked for every address, known or not, just before its mail: over budget nothing is sent
+   * and the answer stays the same, so the budget stops mail-bombing without revealing accounts.
+   */
+  #withinMailBudget(email: string, context: RequestContext): Promise<boolean> {
+    return this.#deps.mailBudget.allowMail(email, context);
   }
 
   #checkRedirect(target: string | undefined, context: RequestContext): string | null {

@@ -228,6 +228,25 @@ export class PasskeyService {
     return options;
   }
 
+  /**
+   * Request options for re-authenticating `user` (step-up): the challenge is bound to the user,
+   * so verifyAuthentication admits only their passkeys, and the browser is told which ones.
+   */
+  async reauthenticationOptions(user: UserRecord): Promise<PublicKeyCredentialRequestOptionsJSON> {
+    const { config, passkeys } = this.deps;
+    const options = await generateAuthenticationOptions({
+      rpID: config.rpId,
+      allowCredentials: (await passkeys.listByUser(user.id)).map((passkey) => ({
+        id: passkey.credentialId,
+        transports: passkey.transports,
+      })),
+      userVerification: config.passkeys.userVerification,
+      timeout: config.passkeys.challengeTtlMs,
+    });
+    await this.#storeChallenge(options.challenge, 'authentication', user.id);
+    return options;
+  }
+
   /** Verifies an assertion and returns who signed in. Every outcome is audited. */
   async verifyAuthentication(
     response: AuthenticationResponseJSON,

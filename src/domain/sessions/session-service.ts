@@ -37,10 +37,16 @@ export class SessionService {
    * any), so a token an attacker planted before sign-in (session fixation) never becomes
    * authenticated.
    */
-  async issue(userId: string, amr: string[], context: RequestContext): Promise<IssuedSession> {
+  async issue(
+    userId: string,
+    amr: string[],
+    context: RequestContext,
+    /** A half-authenticated session (second factor pending): short-lived, never renewed past it. */
+    pending?: { lifetimeMs: number },
+  ): Promise<IssuedSession> {
     const now = this.#clock.now();
     const token = randomToken();
-    const absoluteExpiresAt = now + this.#policy.absoluteLifetimeMs;
+    const absoluteExpiresAt = now + (pending?.lifetimeMs ?? this.#policy.absoluteLifetimeMs);
     const session: SessionRecord = {
       id: randomId(),
       tokenHash: sha256(token),
@@ -53,6 +59,7 @@ export class SessionService {
       amr,
       ip: context.ip,
       userAgent: context.userAgent ? context.userAgent.slice(0, 512) : null,
+      mfaPending: pending !== undefined,
     };
     await this.#store.create(session);
     return { token, session };
@@ -104,6 +111,11 @@ export class SessionService {
   /** Sign-out or replacement by a new sign-in: the token stops working at once. */
   end(sessionId: string): Promise<void> {
     return this.#store.deleteById(sessionId);
+  }
+
+  /** A failed second factor or re-authentication on this session; returns how many so far. */
+  recordAuthFailure(sessionId: string): Promise<number> {
+    return this.#store.recordAuthFailure(sessionId);
   }
 
   pruneExpired(): Promise<number> {

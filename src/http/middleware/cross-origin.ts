@@ -12,11 +12,20 @@ const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
  * 3. Neither header: not a browser, so no ambient cookies to abuse (curl, server SDKs).
  * Plus: JSON endpoints accept only `application/json`, which a cross-site HTML form cannot
  * send and a cross-site fetch cannot send without a CORS preflight we never grant.
+ *
+ * The one exemption, `formPostCallbacks`: the exact callback paths of federation providers that
+ * answer with a cross-site form POST (Apple's `response_mode=form_post`). There the state in the
+ * single-use flow cookie is the CSRF defence (src/http/routes/federation.ts).
  */
-export function crossOriginProtection(origin: string, trustedOrigins: string[]): MiddlewareHandler<AppEnv> {
+export function crossOriginProtection(
+  origin: string,
+  trustedOrigins: string[],
+  formPostCallbacks: ReadonlySet<string> = new Set(),
+): MiddlewareHandler<AppEnv> {
   const allowed = new Set([origin, ...trustedOrigins.map((o) => new URL(o).origin)]);
   return async (c, next) => {
     if (SAFE_METHODS.has(c.req.method)) return next();
+    if (c.req.method === 'POST' && formPostCallbacks.has(c.req.path)) return next();
     const site = c.req.header('sec-fetch-site');
     const requestOrigin = c.req.header('origin');
     let refusedBecause: string | null = null;

@@ -4,8 +4,17 @@ import { AppError, type ErrorCode } from '../../errors/app-error.ts';
 import type { AppEnv } from '../app-env.ts';
 import { requestLog } from './request-context.ts';
 
+/**
+ * pg reports a lost connection as a plain Error without a SQLSTATE. A request can meet one on
+ * a pooled connection that died in an outage even after the database is back (so the ping
+ * below succeeds): still a failure to reach storage, never a 500.
+ */
+const PG_CONNECTION_LOST =
+  /^(Connection terminated|Client has encountered a connection error|timeout exceeded when trying to connect)/;
+
 /** Errors from the database driver mean we cannot check anything: fail closed with 503. */
 function isStorageUnavailable(error: unknown): boolean {
+  if (error instanceof Error && PG_CONNECTION_LOST.test(error.message)) return true;
   const code = (error as { code?: unknown } | null)?.code;
   if (typeof code !== 'string') return false;
   return (

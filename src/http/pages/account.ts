@@ -1,4 +1,5 @@
 import type { Context } from 'hono';
+import { toActivity } from '../../domain/audit/activity.ts';
 import type { ValidatedSession } from '../../domain/sessions/session-service.ts';
 import { deviceLabel } from '../../domain/sessions/device-label.ts';
 import type { PasskeyRecord } from '../../ports/passkey-store.ts';
@@ -6,9 +7,13 @@ import type { SessionRecord } from '../../ports/session-store.ts';
 import type { AppEnv } from '../app-env.ts';
 import { currentSession } from '../auth.ts';
 import { errorBody } from '../middleware/errors.ts';
+import { ACTIVITY_ON_PAGE, activityFragment } from './activity.ts';
 import type { ClientAssets } from './assets.ts';
+import { connectedAppsHtml, connectedAppsSection } from './connected-apps.ts';
+import { federationNotice, identitiesHtml, linkedAccountsPanel } from './federation.ts';
 import { html, type SafeHtml } from './html.ts';
 import { messageRegions, renderPage } from './layout.ts';
+import { securityPanels } from './security.ts';
 
 const relative = new Intl.RelativeTimeFormat('en', { numeric: 'auto' });
 const UNITS: Array<[Intl.RelativeTimeFormatUnit, number]> = [
@@ -39,17 +44,18 @@ function dateTime(at: number): SafeHtml {
   return html`<time datetime="${iso}" data-local="date">${iso.slice(0, 10)}</time>`;
 }
 
-function ago(at: number, now: number): SafeHtml {
+export function ago(at: number, now: number): SafeHtml {
   const iso = new Date(at).toISOString();
   return html`<time datetime="${iso}" title="${iso.replace('T', ' ').slice(0, 16)} UTC">${timeAgo(at, now)}</time>`;
 }
 
 /** How a session was started, in words (RFC 8176 amr values). */
 function methodLabel(amr: string[]): string | null {
+  // First: the amr of a federated sign-in also carries what the provider reported (say "pwd").
+  if (amr.includes('fed')) return 'another provider';
   if (amr.some((value) => value === 'pop' || value === 'hwk' || value === 'swk')) return 'a passkey';
   if (amr.includes('otp')) return 'email';
   if (amr.includes('pwd')) return 'a password';
-  if (amr.includes('fed')) return 'another provider';
   return null;
 }
 
@@ -140,6 +146,7 @@ export async function accountPage(c: Context<AppEnv>, assets: ClientAssets): Pro
 <button type="button" id="sign-out" class="button button-secondary">Sign out</button>
 </div>
 ${messageRegions()}
+${federationNotice(c)}
 <section class="panel" aria-labelledby="profile-title">
 <h2 id="profile-title">Profile</h2>
 <form id="profile-form" class="form" novalidate>
@@ -162,10 +169,18 @@ ${messageRegions()}
 <div class="actions"><button type="button" id="add-passkey" class="button button-primary" hidden>Add a passkey</button></div>
 <p id="no-webauthn" class="help" hidden>This browser can't create passkeys. You can still sign in with email.</p>
 </section>
+${await linkedAccountsPanel(c, auth)}
 <section class="panel" aria-labelledby="sessions-title">
 <h2 id="sessions-title">Where you're signed in</h2>
 <p class="panel-intro">If you don't recognise a device, sign it out.</p>
 <div id="sessions-section" data-fragment="sessions">${await sessionsHtml(c, auth)}</div>
+</section>
+${await connectedAppsSection(c, auth)}
+${await securityPanels(c, auth)}
+<section class="panel" aria-labelledby="activity-title">
+<h2 id="activity-title">Recent security activity</h2>
+<p class="panel-intro">Sign-ins, passkeys and sessions on your account. If something here wasn't you, sign that device out and remove any passkey you don't recognise.</p>
+<div id="activity-section">${await activityHtml(c, auth)}</div>
 </section>`;
   return renderPage(c, assets, {
     title: 'Your account',
@@ -179,6 +194,12 @@ ${messageRegions()}
 async function passkeysHtml(c: Context<AppEnv>, auth: ValidatedSession): Promise<SafeHtml> {
   const { passkeys, clock } = c.get('services');
   return passkeysFragment(await passkeys.list(auth.user), clock.now());
+}
+
+async function activityHtml(c: Context<AppEnv>, auth: ValidatedSession): Promise<SafeHtml> {
+  const { stores, clock } = c.get('services');
+  const events = await stores.audit.list({ userId: auth.user.id, limit: ACTIVITY_ON_PAGE });
+  return activityFragment(events.map(toActivity), clock.now());
 }
 
 async function sessionsHtml(c: Context<AppEnv>, auth: ValidatedSession): Promise<SafeHtml> {
@@ -196,5 +217,10 @@ export async function accountFragment(c: Context<AppEnv>): Promise<Response> {
   const name = c.req.param('name');
   if (name === 'passkeys') return c.html((await passkeysHtml(c, auth)).value);
   if (name === 'sessions') return c.html((await sessionsHtml(c, auth)).value);
+  if (name === 'identities') return c.html((await identitiesHtml(c, auth)).value);
+  if (name === 'connected-apps') {
+    const apps = await connectedAppsHtml(c, auth);
+    if (apps) return c.html(apps.value);
+  }
   return c.json(errorBody('not_found', 'Not found.'), 404);
 }

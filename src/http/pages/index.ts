@@ -3,6 +3,7 @@ import type { AppEnv } from '../app-env.ts';
 import { accountFragment, accountPage } from './account.ts';
 import { ClientAssets } from './assets.ts';
 import { devMailboxPage } from './dev-mailbox.ts';
+import { tokenActionPage } from './password-pages.ts';
 import { emailVerifyPage, signInPage } from './sign-in.ts';
 
 /**
@@ -18,6 +19,10 @@ export function mountPages(app: Hono<AppEnv>): void {
   app.get('/sign-in', (c) => signInPage(c, assets, 'sign-in'));
   app.get('/sign-up', (c) => signInPage(c, assets, 'sign-up'));
   app.get('/email/verify', (c) => emailVerifyPage(c, assets));
+  app.get('/email/change', (c) => tokenActionPage(c, assets, 'email-change'));
+  app.get('/email/revert', (c) => tokenActionPage(c, assets, 'email-revert'));
+  app.get('/password/confirm', (c) => tokenActionPage(c, assets, 'password-confirm'));
+  app.get('/password/reset', (c) => tokenActionPage(c, assets, 'password-reset'));
   app.get('/account', (c) => accountPage(c, assets));
   app.get('/account/fragments/:name', (c) => accountFragment(c));
   // Answers 404 unless mail goes to the development mailbox (checked per request: mountPages

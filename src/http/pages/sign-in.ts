@@ -3,7 +3,9 @@ import type { AppEnv } from '../app-env.ts';
 import { currentSession } from '../auth.ts';
 import type { ClientAssets } from './assets.ts';
 import { html, type SafeHtml } from './html.ts';
+import { federationButtons, federationNotice, pendingLinkEmail } from './federation.ts';
 import { messageRegions, renderPage } from './layout.ts';
+import { passwordOption, secondFactorStep } from './password-pages.ts';
 
 export type SignInMode = 'sign-in' | 'sign-up';
 
@@ -52,9 +54,14 @@ export async function signInPage(
   mode: SignInMode,
 ): Promise<Response> {
   const { target, absolute, refused } = checkedRedirect(c);
-  if (await currentSession(c)) return c.redirect(absolute ?? '/account', 302);
+  // reauth=1: the OAuth provider needs a fresh sign-in (prompt=login, max_age), so a signed-in
+  // visitor sees the form instead of being sent straight back (src/http/pages/interaction.ts).
+  if (c.req.query('reauth') !== '1' && (await currentSession(c)))
+    return c.redirect(absolute ?? '/account', 302);
   const { appName, emailAuth } = c.get('services').config;
   const ttlMinutes = Math.round(emailAuth.ttlMs / 60_000);
+  // A provider account waits to be linked: the owner signs in with the address it matched.
+  const linkEmail = await pendingLinkEmail(c);
   const heading = mode === 'sign-up' ? 'Create your account' : `Sign in to ${appName}`;
   const lede =
     mode === 'sign-up'
@@ -65,18 +72,21 @@ export async function signInPage(
 <h1 id="title">${heading}</h1>
 <p class="lede">${lede}</p>
 ${refused ? html`<p class="banner banner-warning">The page that sent you here asked to return to an address that is not allowed, so after signing in you will go to your account.</p>` : null}
+${federationNotice(c)}
 <div class="messages-slot">${messageRegions()}</div>
 <form id="email-form" class="form" novalidate>
 <div class="field">
 <label for="email">Email address</label>
-<input id="email" name="email" type="email" autocomplete="username webauthn" inputmode="email" autocapitalize="none" spellcheck="false" required maxlength="254" aria-describedby="error">
+<input id="email" name="email" type="email" autocomplete="username webauthn" inputmode="email" autocapitalize="none" spellcheck="false" required maxlength="254" aria-describedby="error"${linkEmail ? html` value="${linkEmail}"` : null}>
 </div>
 <button type="submit" class="button button-primary">Continue with email</button>
 </form>
+${passwordOption(c, mode)}
 <div id="passkey-option" class="passkey-option" hidden>
 <p class="divider"><span>or</span></p>
 <button type="button" id="passkey-button" class="button button-secondary">Sign in with a passkey</button>
 </div>
+${federationButtons(c, target)}
 <p class="switch">${
     mode === 'sign-up'
       ? html`Already have an account? <a href="${withRedirect('/sign-in', target)}">Sign in</a>`
@@ -101,6 +111,7 @@ ${refused ? html`<p class="banner banner-warning">The page that sent you here as
 </div>
 </section>
 ${passkeyOfferStep()}
+${secondFactorStep()}
 </div>`;
   return renderPage(c, assets, {
     title: mode === 'sign-up' ? 'Create your account' : 'Sign in',
@@ -129,6 +140,7 @@ export function emailVerifyPage(c: Context<AppEnv>, assets: ClientAssets): Respo
 <p class="switch" id="verify-restart" hidden><a href="/sign-in">Get a new sign-in link</a></p>
 </section>
 ${passkeyOfferStep()}
+${secondFactorStep()}
 </div>`;
   return renderPage(c, assets, {
     title: 'Sign in',

@@ -5,7 +5,7 @@ import type { AppEnv } from '../app-env.ts';
 import { startSession } from '../auth.ts';
 import { EMAIL_FLOW_COOKIE, readCookie, setHostCookie } from '../cookies.ts';
 import type { OpenApiRegistry } from '../openapi/registry.ts';
-import { sessionJson, userJson } from '../serializers.ts';
+import { mfaRequiredSchema, signInResponse } from '../sign-in-response.ts';
 import { signedInSchema } from './session.ts';
 
 const signInRequest = z
@@ -70,8 +70,12 @@ export function mountEmailAuthRoutes(app: Hono<AppEnv>, registry: OpenApiRegistr
       body: verifyRequest,
       responses: {
         200: {
-          description: 'Signed in (the account is created on first use)',
-          schema: signedInSchema.extend({ created: z.boolean(), redirectTo: z.string().nullable() }),
+          description:
+            'Signed in (the account is created on first use), or mfa_required when the user has a second factor',
+          schema: z.union([
+            signedInSchema.extend({ created: z.boolean(), redirectTo: z.string().nullable() }),
+            mfaRequiredSchema,
+          ]),
         },
       },
     },
@@ -85,10 +89,8 @@ export function mountEmailAuthRoutes(app: Hono<AppEnv>, registry: OpenApiRegistr
               { email: body.email, code: body.code, flowSecret: readCookie(c, EMAIL_FLOW_COOKIE) },
               context,
             );
-      const { session } = await startSession(c, result.user.id, result.amr);
-      return c.json({
-        user: userJson(result.user),
-        session: sessionJson(session),
+      const issued = await startSession(c, result.user.id, result.amr);
+      return signInResponse(c, result.user, issued, {
         created: result.created,
         redirectTo: result.redirectTo,
       });

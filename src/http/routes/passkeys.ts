@@ -2,13 +2,14 @@ import type { AuthenticationResponseJSON, RegistrationResponseJSON } from '@simp
 import type { Hono } from 'hono';
 import { z } from 'zod';
 import { PASSKEY_NAME_MAX } from '../../domain/passkeys/passkey-service.ts';
-import { AppError } from '../../errors/app-error.ts';
 import type { PasskeyRecord } from '../../ports/passkey-store.ts';
 import { apiRoute } from '../api-route.ts';
 import type { AppEnv } from '../app-env.ts';
 import { requireSession, startSession } from '../auth.ts';
 import type { OpenApiRegistry } from '../openapi/registry.ts';
-import { sessionJson, userJson } from '../serializers.ts';
+import { checkedRedirectTarget } from '../redirect-target.ts';
+import { requireRecentAuth } from '../step-up.ts';
+import { mfaRequiredSchema, signInResponse } from '../sign-in-response.ts';
 import { signedInSchema } from './session.ts';
 
 /**
@@ -43,7 +44,7 @@ const registrationResponse = z
   .loose()
   .describe('RegistrationResponseJSON, as returned by @simplewebauthn/browser startRegistration()');
 
-const authenticationResponse = z
+export const authenticationResponse = z
   .object({
     id: base64url.min(1),
     rawId: base64url.min(1),
@@ -112,7 +113,7 @@ export function mountPasskeyRoutes(app: Hono<AppEnv>, registry: OpenApiRegistry)
     {
       method: 'post',
       path: '/api/v1/passkeys/register/options',
-      summary: 'Creation options for adding a passkey to the signed-in user',
+      summary: 'Creation options for adding a passkey to the signed-in user (step-up)',
       tag: 'Passkeys',
       auth: true,
       responses: {
@@ -120,7 +121,9 @@ export function mountPasskeyRoutes(app: Hono<AppEnv>, registry: OpenApiRegistry)
       },
     },
     async (c) => {
-      const { user } = await requireSession(c);
+      // Step-up guards the options: the challenge they carry is what lets verify add a passkey,
+      // and guarding verify too would strand a credential already made on the device.
+      const { user } = await requireRecentAuth(c);
       const options = await c.get('services').passkeys.registrationOptions(user);
       c.header('Cache-Control', 'no-store');
       return c.json(options);
@@ -194,34 +197,23 @@ export function mountPasskeyRoutes(app: Hono<AppEnv>, registry: OpenApiRegistry)
         .strict(),
       responses: {
         200: {
-          description: 'Signed in; a new session cookie is set',
-          schema: signedInSchema.extend({ redirectTo: z.string().nullable() }),
+          description:
+            'Signed in; a new session cookie is set. mfa_required when the passkey did not verify the user and a second factor is due',
+          schema: z.union([signedInSchema.extend({ redirectTo: z.string().nullable() }), mfaRequiredSchema]),
         },
       },
     },
     async (c, { body }) => {
       const services = c.get('services');
       const context = c.get('requestContext');
-      // Checked before the assertion: a refused target must not cost the user their challenge
-      // or leave them signed in on the way to somewhere we would not send them.
-      let redirectTo: string | null = null;
-      if (body.redirectTo !== undefined) {
-        redirectTo = services.redirects.resolve(body.redirectTo);
-        if (redirectTo === null) {
-          await services.audit.record(context, {
-            type: 'redirect.refused',
-            outcome: 'failure',
-            details: { flow: 'sign_in.passkey', target: body.redirectTo.slice(0, 200) },
-          });
-          throw new AppError('redirect_refused', 'That redirect target is not allowed.');
-        }
-      }
+      // Checked before the assertion (see checkedRedirectTarget).
+      const redirectTo = await checkedRedirectTarget(c, body.redirectTo, 'sign_in.passkey');
       const result = await services.passkeys.verifyAuthentication(
         body.response as unknown as AuthenticationResponseJSON,
         context,
       );
-      const { session } = await startSession(c, result.user.id, result.amr);
-      return c.json({ user: userJson(result.user), session: sessionJson(session), redirectTo });
+      const issued = await startSession(c, result.user.id, result.amr);
+      return signInResponse(c, result.user, issued, { redirectTo });
     },
   );
 
@@ -275,13 +267,13 @@ export function mountPasskeyRoutes(app: Hono<AppEnv>, registry: OpenApiRegistry)
     {
       method: 'delete',
       path: '/api/v1/passkeys/:id',
-      summary: 'Remove one of your passkeys (refused for your last way to sign in)',
+      summary: 'Remove one of your passkeys (step-up; refused for your last way to sign in)',
       tag: 'Passkeys',
       auth: true,
       responses: { 204: { description: 'Removed' } },
     },
     async (c) => {
-      const { user } = await requireSession(c);
+      const { user } = await requireRecentAuth(c);
       await c.get('services').passkeys.remove(user, c.req.param('id') ?? '', c.get('requestContext'));
       return c.body(null, 204);
     },

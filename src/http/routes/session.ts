@@ -4,10 +4,11 @@ import { deviceLabel } from '../../domain/sessions/device-label.ts';
 import { AppError } from '../../errors/app-error.ts';
 import { apiRoute } from '../api-route.ts';
 import type { AppEnv } from '../app-env.ts';
-import { currentSession, requireSession } from '../auth.ts';
+import { anySession, requireSession } from '../auth.ts';
 import { clearHostCookie, SESSION_COOKIE } from '../cookies.ts';
 import type { OpenApiRegistry } from '../openapi/registry.ts';
 import { sessionJson, userJson } from '../serializers.ts';
+import { requireRecentAuth } from '../step-up.ts';
 
 const userSchema = z
   .object({
@@ -74,7 +75,8 @@ export function mountSessionRoutes(app: Hono<AppEnv>, registry: OpenApiRegistry)
       responses: { 204: { description: 'Signed out (also when there was no session)' } },
     },
     async (c) => {
-      const current = await currentSession(c);
+      // Half-authenticated sessions too: signing out must end whatever this browser holds.
+      const current = await anySession(c);
       if (current) {
         await c.get('services').sessions.end(current.session.id);
         await c.get('services').audit.record(c.get('requestContext'), {
@@ -160,7 +162,7 @@ export function mountSessionRoutes(app: Hono<AppEnv>, registry: OpenApiRegistry)
     {
       method: 'post',
       path: '/api/v1/sessions/revoke-others',
-      summary: 'Sign out everywhere else',
+      summary: 'Sign out everywhere else (step-up)',
       tag: 'Sessions',
       auth: true,
       responses: {
@@ -168,7 +170,7 @@ export function mountSessionRoutes(app: Hono<AppEnv>, registry: OpenApiRegistry)
       },
     },
     async (c) => {
-      const { user, session } = await requireSession(c);
+      const { user, session } = await requireRecentAuth(c);
       const revoked = await c.get('services').sessions.revokeOthers(user.id, session.id);
       await c.get('services').audit.record(c.get('requestContext'), {
         type: 'session.revoked_others',

@@ -19,5 +19,9 @@ export function createPgDialect(connectionString: string, poolSize = 10): Postgr
   const pool = new pg.Pool({ connectionString, max: poolSize, types, connectionTimeoutMillis: 5000 });
   // A dropped idle connection must not crash the process; the pool replaces it.
   pool.on('error', () => {});
+  // Nor one dropped while checked out between two queries (pg emits 'error' on the client,
+  // and the pool listens only while it is idle): its next query fails and the pool discards
+  // it on release, so the request fails closed with 503 instead of the process dying.
+  pool.on('connect', (client) => client.on('error', () => {}));
   return new PostgresDialect({ pool });
 }

@@ -1,47 +1,217 @@
-import type { Kysely } from 'kysely';
-import type { AuditEvent, AuditLog, AuditOutcome } from '../../ports/audit-log.ts';
-import type { Database } from './database.ts';
+import { type Kysely, type Selectable, sql } from 'kysely';
+import {
+  type AuditAnchor,
+  type AuditEvent,
+  type AuditFilter,
+  type AuditLog,
+  type AuditOutcome,
+  type AuditRecord,
+  type ChainLink,
+  GENESIS_HASH,
+  type StoredAuditRecord,
+} from '../../ports/audit-log.ts';
+import { advisoryLocks, LOCK_NAMESPACE } from '../postgres/advisory-locks.ts';
+import type { AuditEventsTable, Database } from './database.ts';
+import type { SqlDialectName } from './dialect-name.ts';
+
+const ANCHOR_ID = 'audit';
+
+function toStored(row: Selectable<AuditEventsTable>): StoredAuditRecord {
+  return {
+    seq: row.seq,
+    id: row.id,
+    at: row.at,
+    type: row.type,
+    outcome: row.outcome as AuditOutcome,
+    userId: row.user_id,
+    actorId: row.actor_id,
+    sessionId: row.session_id,
+    ip: row.ip,
+    userAgent: row.user_agent,
+    requestId: row.request_id,
+    details: row.details,
+    prevHash: row.prev_hash,
+    hash: row.hash,
+  };
+}
 
 export class SqlAuditLog implements AuditLog {
   readonly #db: Kysely<Database>;
-  constructor(db: Kysely<Database>) {
+  readonly #dialect: SqlDialectName;
+
+  constructor(db: Kysely<Database>, dialect: SqlDialectName) {
     this.#db = db;
+    this.#dialect = dialect;
   }
 
-  async record(event: AuditEvent): Promise<void> {
-    await this.#db
-      .insertInto('audit_events')
-      .values({
-        id: event.id,
-        at: event.at,
-        type: event.type,
-        outcome: event.outcome,
-        user_id: event.userId,
-        session_id: event.sessionId,
-        ip: event.ip,
-        user_agent: event.userAgent,
-        request_id: event.requestId,
-        details: JSON.stringify(event.details),
-      })
-      .execute();
+  async append(records: AuditRecord[], link: ChainLink): Promise<void> {
+    if (records.length === 0) return;
+    await this.#serialised(async (trx) => {
+      let prevHash = await this.#head(trx);
+      for (const record of records) {
+        const hash = link(prevHash, record);
+        await trx
+          .insertInto('audit_events')
+          .values({
+            id: record.id,
+            at: record.at,
+            type: record.type,
+            outcome: record.outcome,
+            user_id: record.userId,
+            actor_id: record.actorId,
+            session_id: record.sessionId,
+            ip: record.ip,
+            user_agent: record.userAgent,
+            request_id: record.requestId,
+            details: record.details,
+            prev_hash: prevHash,
+            hash,
+          })
+          .execute();
+        prevHash = hash;
+      }
+    });
   }
 
-  async list(filter: { userId?: string; type?: string; limit: number }): Promise<AuditEvent[]> {
-    let query = this.#db.selectFrom('audit_events').selectAll();
-    if (filter.userId) query = query.where('user_id', '=', filter.userId);
-    if (filter.type) query = query.where('type', '=', filter.type);
+  async list(filter: AuditFilter & { beforeSeq?: number | undefined; limit: number }): Promise<AuditEvent[]> {
+    let query = this.#filtered(filter);
+    if (filter.beforeSeq !== undefined) query = query.where('seq', '<', filter.beforeSeq);
     const rows = await query.orderBy('seq', 'desc').limit(filter.limit).execute();
-    return rows.map((row) => ({
-      id: row.id,
-      at: row.at,
-      type: row.type,
-      outcome: row.outcome as AuditOutcome,
-      userId: row.user_id,
-      sessionId: row.session_id,
-      ip: row.ip,
-      userAgent: row.user_agent,
-      requestId: row.request_id,
-      details: JSON.parse(row.details) as Record<string, unknown>,
-    }));
+    return rows.map((row) => {
+      const stored = toStored(row);
+      return { ...stored, details: JSON.parse(stored.details) as Record<string, unknown> };
+    });
+  }
+
+  async scan(
+    filter: AuditFilter & { afterSeq: number; throughSeq?: number | undefined; limit: number },
+  ): Promise<StoredAuditRecord[]> {
+    let query = this.#filtered(filter).where('seq', '>', filter.afterSeq);
+    if (filter.throughSeq !== undefined) query = query.where('seq', '<=', filter.throughSeq);
+    const rows = await query.orderBy('seq', 'asc').limit(filter.limit).execute();
+    return rows.map(toStored);
+  }
+
+  async anchor(): Promise<AuditAnchor | undefined> {
+    return this.#readAnchor(this.#db);
+  }
+
+  async lastSeqBefore(cutoff: number): Promise<number | undefined> {
+    // The prefix ends just before the first event at or after the cut-off, so a later event
+    // stamped a little early by a node with a slow clock cannot punch a hole in the chain.
+    // Walking the primary key from the oldest row stops after the few rows not yet pruned.
+    const firstKept = await this.#db
+      .selectFrom('audit_events')
+      .select('seq')
+      .where('at', '>=', cutoff)
+      .orderBy('seq', 'asc')
+      .limit(1)
+      .executeTakeFirst();
+    let query = this.#db.selectFrom('audit_events').select('seq');
+    if (firstKept) query = query.where('seq', '<', firstKept.seq);
+    const last = await query.orderBy('seq', 'desc').limit(1).executeTakeFirst();
+    return last?.seq;
+  }
+
+  async prune(throughSeq: number, seal: (seq: number, hash: string) => string, at: number): Promise<number> {
+    return this.#serialised(async (trx) => {
+      const last = await trx
+        .selectFrom('audit_events')
+        .select(['seq', 'hash'])
+        .where('seq', '<=', throughSeq)
+        .orderBy('seq', 'desc')
+        .limit(1)
+        .executeTakeFirst();
+      if (!last) return 0;
+      const previous = await this.#readAnchor(trx);
+      const deleted = await trx.deleteFrom('audit_events').where('seq', '<=', last.seq).executeTakeFirst();
+      const count = Number(deleted.numDeletedRows);
+      // A pruned prefix of pre-chain rows leaves the chain where it was (not started yet).
+      const hash = last.hash ?? previous?.hash ?? GENESIS_HASH;
+      const values = {
+        seq: last.seq,
+        hash,
+        mac: seal(last.seq, hash),
+        pruned_total: (previous?.prunedTotal ?? 0) + count,
+        updated_at: at,
+      };
+      if (previous) {
+        await trx.updateTable('audit_chain_anchor').set(values).where('id', '=', ANCHOR_ID).execute();
+      } else {
+        await trx
+          .insertInto('audit_chain_anchor')
+          .values({ id: ANCHOR_ID, ...values })
+          .execute();
+      }
+      return count;
+    });
+  }
+
+  /**
+   * Runs `work` in a transaction that no other append or prune (on any node) overlaps. On
+   * PostgreSQL a transaction-scoped advisory lock, released by commit or rollback (a crashed
+   * node cannot leave it held). On SQLite `BEGIN IMMEDIATE` takes the database's one write lock
+   * before the head is read: a plain BEGIN would read first and then fail with "database is
+   * locked" when another connection (a second process on the file) wrote in between, where
+   * IMMEDIATE waits out busy_timeout instead.
+   */
+  async #serialised<T>(work: (trx: Kysely<Database>) => Promise<T>): Promise<T> {
+    if (this.#dialect === 'postgres') {
+      return this.#db.transaction().execute(async (trx) => {
+        await sql`select pg_advisory_xact_lock(${LOCK_NAMESPACE}, ${advisoryLocks.auditChain})`.execute(trx);
+        return work(trx);
+      });
+    }
+    return this.#db.connection().execute(async (connection) => {
+      await sql`begin immediate`.execute(connection);
+      try {
+        const result = await work(connection);
+        await sql`commit`.execute(connection);
+        return result;
+      } catch (error) {
+        await sql`rollback`.execute(connection).catch(() => {});
+        throw error;
+      }
+    });
+  }
+
+  /** The hash the next event links to: the newest chained event, else the anchor, else genesis. */
+  async #head(trx: Kysely<Database>): Promise<string> {
+    // Read after taking the lock: in READ COMMITTED each statement sees every append that
+    // committed before it started, including the one that held the lock just before us.
+    const last = await trx
+      .selectFrom('audit_events')
+      .select('hash')
+      .where('hash', 'is not', null)
+      .orderBy('seq', 'desc')
+      .limit(1)
+      .executeTakeFirst();
+    if (last?.hash) return last.hash;
+    return (await this.#readAnchor(trx))?.hash ?? GENESIS_HASH;
+  }
+
+  async #readAnchor(db: Kysely<Database>): Promise<AuditAnchor | undefined> {
+    const row = await db
+      .selectFrom('audit_chain_anchor')
+      .selectAll()
+      .where('id', '=', ANCHOR_ID)
+      .executeTakeFirst();
+    if (!row) return undefined;
+    return {
+      seq: row.seq,
+      hash: row.hash,
+      mac: row.mac,
+      prunedTotal: row.pruned_total,
+      updatedAt: row.updated_at,
+    };
+  }
+
+  #filtered(filter: AuditFilter) {
+    let query = this.#db.selectFrom('audit_events').selectAll();
+    if (filter.userId !== undefined) query = query.where('user_id', '=', filter.userId);
+    if (filter.type !== undefined) query = query.where('type', '=', filter.type);
+    if (filter.since !== undefined) query = query.where('at', '>=', filter.since);
+    if (filter.until !== undefined) query = query.where('at', '<', filter.until);
+    return query;
   }
 }

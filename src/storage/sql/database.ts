@@ -22,6 +22,9 @@ export interface SessionsTable {
   amr: string;
   ip: string | null;
   user_agent: string | null;
+  /** 1 while the second factor is pending (migration 0005). */
+  mfa_pending: Generated<number>;
+  auth_failures: Generated<number>;
 }
 
 export interface PasskeysTable {
@@ -93,10 +96,133 @@ export interface AuditEventsTable {
   user_agent: string | null;
   request_id: string | null;
   details: string;
+  /** Migration 0003: who acted when not the user, and the hash chain (null before it). */
+  actor_id: string | null;
+  prev_hash: string | null;
+  hash: string | null;
+}
+
+/** One row ('audit'): where the chain resumes after pruning. */
+export interface AuditChainAnchorTable {
+  id: string;
+  seq: number;
+  hash: string;
+  mac: string;
+  pruned_total: number;
+  updated_at: number;
+}
+
+/** Which node runs a background job until when (one row per job). */
+export interface JobLeasesTable {
+  name: string;
+  holder: string;
+  lease_until: number;
+}
+
+export interface PasswordCredentialsTable {
+  user_id: string;
+  /** PHC string: $argon2id$v=19$m=…,t=…,p=…$salt$hash */
+  hash: string;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface TotpCredentialsTable {
+  user_id: string;
+  /** The shared secret, sealed (AES-256-GCM) under a key derived from the instance secret. */
+  secret_sealed: string;
+  confirmed_at: number | null;
+  last_used_step: number | null;
+  created_at: number;
+}
+
+export interface RecoveryCodesTable {
+  id: string;
+  user_id: string;
+  code_hash: string;
+  used_at: number | null;
+  created_at: number;
+}
+
+export interface AccountTokensTable {
+  id: string;
+  purpose: string;
+  user_id: string | null;
+  email: string;
+  token_hash: string;
+  /** JSON object; never a secret in the clear. */
+  data: string;
+  expires_at: number;
+  used_at: number | null;
+  created_at: number;
+}
+
+export interface OAuthModelsTable {
+  model: string;
+  id: string;
+  payload: string;
+  grant_id: string | null;
+  uid: string | null;
+  user_code: string | null;
+  account_id: string | null;
+  client_id: string | null;
+  consumed_at: number | null;
+  expires_at: number | null;
+}
+
+export interface OAuthClientsTable {
+  client_id: string;
+  definition: string;
+  secret_hash: string | null;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface OAuthSigningKeysTable {
+  kid: string;
+  alg: string;
+  sealed_jwk: string;
+  created_at: number;
+  signs_from: number;
+  retires_at: number | null;
+}
+
+export interface OAuthRefreshGraceTable {
+  token_hash: string;
+  client_id: string;
+  sealed_response: string | null;
+  expires_at: number;
+}
+
+export interface FederatedIdentitiesTable {
+  id: string;
+  user_id: string;
+  provider_id: string;
+  issuer: string;
+  subject: string;
+  email: string | null;
+  email_verified: number;
+  created_at: number;
+  last_used_at: number | null;
+}
+
+export interface FederationUsedTokensTable {
+  id: string;
+  expires_at: number;
+}
+
+/** Browsers an account signed in from, by the SHA-256 of their device cookie (migration 0004). */
+export interface KnownDevicesTable {
+  user_id: string;
+  device_hash: string;
+  created_at: number;
+  last_seen_at: number;
 }
 
 export interface Database {
   users: UsersTable;
+  federated_identities: FederatedIdentitiesTable;
+  federation_used_tokens: FederationUsedTokensTable;
   sessions: SessionsTable;
   passkeys: PasskeysTable;
   webauthn_challenges: WebauthnChallengesTable;
@@ -104,4 +230,15 @@ export interface Database {
   mail_outbox: MailOutboxTable;
   dev_mailbox: DevMailboxTable;
   audit_events: AuditEventsTable;
+  audit_chain_anchor: AuditChainAnchorTable;
+  job_leases: JobLeasesTable;
+  password_credentials: PasswordCredentialsTable;
+  totp_credentials: TotpCredentialsTable;
+  recovery_codes: RecoveryCodesTable;
+  account_tokens: AccountTokensTable;
+  oauth_models: OAuthModelsTable;
+  oauth_clients: OAuthClientsTable;
+  oauth_signing_keys: OAuthSigningKeysTable;
+  oauth_refresh_grace: OAuthRefreshGraceTable;
+  known_devices: KnownDevicesTable;
 }

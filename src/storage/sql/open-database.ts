@@ -13,8 +13,9 @@ export interface SqlDatabase {
   /**
    * Embedded SQLite only: a read straight on the prepared statement, skipping Kysely's driver
    * queue (about 20 µs a call). For the one query on every request, the session lookup. It
-   * may run while a Kysely transaction is open on the same connection; Gatehouse opens none
-   * outside migrations, which finish before serving starts.
+   * may run while a Kysely transaction is open on the same connection (an audit append), and
+   * then sees that transaction's uncommitted rows: harmless, as appends touch only the audit
+   * tables and the reader reads sessions and users.
    */
   syncReader: SyncReader | null;
   /** A cheap round trip, for /readyz. */

@@ -16,6 +16,7 @@ function toSession(row: Selectable<SessionsTable>): SessionRecord {
     amr: JSON.parse(row.amr) as string[],
     ip: row.ip,
     userAgent: row.user_agent,
+    mfaPending: Number(row.mfa_pending) === 1,
   };
 }
 
@@ -31,6 +32,7 @@ interface JoinedRow {
   amr: string;
   ip: string | null;
   user_agent: string | null;
+  mfa_pending: number;
   email: string;
   email_verified_at: number | null;
   display_name: string | null;
@@ -65,6 +67,7 @@ export class SqlSessionStore implements SessionStore {
         's.amr',
         's.ip',
         's.user_agent',
+        's.mfa_pending',
         'u.email',
         'u.email_verified_at',
         'u.display_name',
@@ -90,6 +93,7 @@ export class SqlSessionStore implements SessionStore {
         amr: JSON.stringify(session.amr),
         ip: session.ip,
         user_agent: session.userAgent,
+        mfa_pending: session.mfaPending ? 1 : 0,
       })
       .execute();
   }
@@ -113,6 +117,7 @@ export class SqlSessionStore implements SessionStore {
         amr: JSON.parse(row.amr) as string[],
         ip: row.ip,
         userAgent: row.user_agent,
+        mfaPending: Number(row.mfa_pending) === 1,
       },
       user: {
         id: row.user_id,
@@ -172,6 +177,17 @@ export class SqlSessionStore implements SessionStore {
 
   async deleteById(id: string): Promise<void> {
     await this.#db.deleteFrom('sessions').where('id', '=', id).execute();
+  }
+
+  async recordAuthFailure(id: string): Promise<number> {
+    // One statement: concurrent failures each count.
+    const row = await this.#db
+      .updateTable('sessions')
+      .set((eb) => ({ auth_failures: eb('auth_failures', '+', 1) }))
+      .where('id', '=', id)
+      .returning('auth_failures')
+      .executeTakeFirst();
+    return row ? Number(row.auth_failures) : Number.POSITIVE_INFINITY;
   }
 
   async deleteExpired(now: number): Promise<number> {

@@ -76,4 +76,31 @@ export class SqlUserStore implements UserStore {
       .executeTakeFirst();
     return row && toUser(row);
   }
+
+  async changeEmail(id: string, email: string, at: number): Promise<'changed' | 'taken' | 'missing'> {
+    const holder = await this.findByEmail(email);
+    if (holder && holder.id !== id) return 'taken';
+    try {
+      const result = await this.#db
+        .updateTable('users')
+        .set({ email, email_verified_at: at, updated_at: at })
+        .where('id', '=', id)
+        .executeTakeFirst();
+      return Number(result.numUpdatedRows) > 0 ? 'changed' : 'missing';
+    } catch (error) {
+      if (isUniqueViolation(error)) return 'taken';
+      throw error;
+    }
+  }
+
+  async delete(id: string): Promise<boolean> {
+    const result = await this.#db.deleteFrom('users').where('id', '=', id).executeTakeFirst();
+    return Number(result.numDeletedRows) > 0;
+  }
+}
+
+/** PostgreSQL 23505, or SQLite's constraint error: another row won the race for the address. */
+function isUniqueViolation(error: unknown): boolean {
+  const { code, message } = (error ?? {}) as { code?: unknown; message?: unknown };
+  return code === '23505' || (typeof message === 'string' && message.includes('UNIQUE constraint failed'));
 }

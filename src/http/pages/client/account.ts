@@ -1,5 +1,9 @@
 import { ApiError, api, fetchFragment } from './api.ts';
 import { busy, byId, localizeTimes, messages } from './dom.ts';
+import { initConnectedApps } from './connected-apps.ts';
+import { initLinkedAccounts } from './linked-accounts.ts';
+import { initSecurity } from './security.ts';
+import { StepUpCancelled, withStepUp } from './step-up.ts';
 import { browserSupportsWebAuthn, createPasskey, describePasskeyError } from './webauthn.ts';
 
 /** Signed out under our feet (revoked elsewhere, expired): back to sign-in, then here again. */
@@ -71,9 +75,9 @@ export function initAccount(): void {
   addPasskey.addEventListener('click', async () => {
     messages.clear();
     try {
-      await busy(addPasskey, 'Waiting for your device…', () => createPasskey());
+      await busy(addPasskey, 'Waiting for your device…', () => withStepUp(() => createPasskey()));
     } catch (error) {
-      if (error instanceof ApiError) return report(error);
+      if (error instanceof ApiError || error instanceof StepUpCancelled) return report(error);
       const text = describePasskeyError(error, 'create');
       if (text) messages.error(text);
       return;
@@ -111,7 +115,7 @@ export function initAccount(): void {
         if (!window.confirm(`Remove the passkey "${name}"? You won't be able to sign in with it any more.`))
           return;
         void act(button, 'Removing…', async () => {
-          await api('DELETE', `/api/v1/passkeys/${encodeURIComponent(id)}`);
+          await withStepUp(() => api('DELETE', `/api/v1/passkeys/${encodeURIComponent(id)}`));
           await refresh('passkeys');
           return `Passkey "${name}" removed. You may also want to delete it from your device's passkey list.`;
         });
@@ -151,10 +155,16 @@ export function initAccount(): void {
       });
     } else if (button.dataset['action'] === 'revoke-others') {
       void act(button, 'Signing out…', async () => {
-        const { revoked } = await api<{ revoked: number }>('POST', '/api/v1/sessions/revoke-others', {});
+        const { revoked } = await withStepUp(() =>
+          api<{ revoked: number }>('POST', '/api/v1/sessions/revoke-others', {}),
+        );
         await refresh('sessions');
         return revoked === 1 ? 'Signed out of 1 other device.' : `Signed out of ${revoked} other devices.`;
       });
     }
   });
+
+  initConnectedApps();
+  initSecurity();
+  initLinkedAccounts();
 }

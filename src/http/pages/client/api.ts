@@ -6,11 +6,14 @@
 export class ApiError extends Error {
   readonly status: number;
   readonly code: string;
-  constructor(status: number, code: string, message: string) {
+  /** The error's other public fields (step_up_required says what would satisfy it). */
+  readonly details: Record<string, unknown>;
+  constructor(status: number, code: string, message: string, details: Record<string, unknown> = {}) {
     super(message);
     this.name = 'ApiError';
     this.status = status;
     this.code = code;
+    this.details = details;
   }
 }
 
@@ -56,7 +59,7 @@ export async function api<T>(
       typeof error?.message === 'string' && error.message
         ? error.message
         : (FALLBACK_MESSAGES[response.status] ?? `The request failed (HTTP ${response.status}). Try again.`);
-    throw new ApiError(response.status, code, message);
+    throw new ApiError(response.status, code, message, (error ?? {}) as Record<string, unknown>);
   }
   return parsed as T;
 }
@@ -84,4 +87,17 @@ export interface SignedIn {
   session: { id: string };
   created?: boolean;
   redirectTo: string | null;
+}
+
+/** A first factor that needs a second: a half-authenticated session is set (issue #3). */
+export interface MfaRequired {
+  mfa_required: true;
+  enrol: boolean;
+  redirectTo: string | null;
+}
+
+export type SignInResult = SignedIn | MfaRequired;
+
+export function needsSecondFactor(result: SignInResult): result is MfaRequired {
+  return 'mfa_required' in result && result.mfa_required === true;
 }

@@ -3,14 +3,18 @@
  * each page module wires its own elements. No inline scripts or handlers anywhere (CSP).
  */
 import { initAccount } from './account.ts';
+import { initConsent } from './consent.ts';
 import { localizeTimes } from './dom.ts';
 import { initEmailVerify } from './email-verify.ts';
 import { initSignIn } from './sign-in.ts';
+import { initTokenAction } from './token-action.ts';
 
 const pages: Record<string, () => void> = {
   'sign-in': initSignIn,
   'email-verify': initEmailVerify,
   account: initAccount,
+  'token-action': initTokenAction,
+  consent: initConsent,
 };
 
 function main(): void {

@@ -1,5 +1,6 @@
-import { api, type SignedIn } from './api.ts';
+import { api, needsSecondFactor, type SignedIn, type SignInResult } from './api.ts';
 import { busy, byId, go, messages, showStep } from './dom.ts';
+import { askSecondFactor } from './second-factor.ts';
 import { browserSupportsWebAuthn, createPasskey, describePasskeyError } from './webauthn.ts';
 
 const SNOOZE_KEY = 'gatehouse:passkey-offer-snoozed-until';
@@ -25,8 +26,12 @@ async function shouldOffer(result: SignedIn): Promise<boolean> {
   }
 }
 
-/** What every email sign-in does next: the passkey offer, or straight on to the target. */
-export async function afterEmailSignIn(result: SignedIn, steps: HTMLElement[]): Promise<void> {
+/**
+ * What every email sign-in does next: the second factor when one is due, then the passkey
+ * offer, or straight on to the target.
+ */
+export async function afterEmailSignIn(result: SignInResult, steps: HTMLElement[]): Promise<void> {
+  if (needsSecondFactor(result)) return askSecondFactor(result, steps);
   const target = result.redirectTo;
   if (!(await shouldOffer(result))) return go(target);
   const offer = byId('passkey-offer');

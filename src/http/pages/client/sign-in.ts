@@ -1,6 +1,8 @@
-import { ApiError, api, type SignedIn } from './api.ts';
+import { ApiError, api, needsSecondFactor, type SignedIn, type SignInResult } from './api.ts';
 import { busy, byId, go, messages, showStep } from './dom.ts';
 import { afterEmailSignIn } from './passkey-offer.ts';
+import { initPasswordForm } from './password-form.ts';
+import { askSecondFactor } from './second-factor.ts';
 import {
   browserSupportsWebAuthn,
   describePasskeyError,
@@ -23,7 +25,12 @@ export function initSignIn(): void {
   const passkeyButton = byId<HTMLButtonElement>('passkey-button');
   let email = '';
 
-  const signedInWithPasskey = (result: SignedIn): void => {
+  const signedInWithPasskey = (result: SignInResult): void => {
+    // A passkey that did not verify the user is one factor: the second may be due.
+    if (needsSecondFactor(result)) {
+      askSecondFactor(result, steps);
+      return;
+    }
     messages.status('Signed in.');
     go(result.redirectTo);
   };
@@ -37,6 +44,12 @@ export function initSignIn(): void {
     byId('passkey-option').hidden = false;
     void autofill.start();
   }
+  initPasswordForm({
+    mode: document.body.dataset['mode'] ?? 'sign-in',
+    redirectTo,
+    steps,
+    beforeSubmit: () => autofill.stop(),
+  });
 
   const invalid = (input: HTMLInputElement, text: string): void => {
     input.setAttribute('aria-invalid', 'true');

@@ -1,12 +1,24 @@
 import type { Kysely, Migration, MigrationProvider } from 'kysely';
 import type { SqlDialectName } from '../dialect-name.ts';
 import * as core from './0001-core.ts';
+import * as federation from './0002-federation.ts';
+import * as auditChain from './0003-audit-chain.ts';
+import * as knownDevices from './0004-known-devices.ts';
+import * as passwordsMfa from './0005-passwords-mfa.ts';
+import * as oauth from './0006-oauth.ts';
 
 // biome-ignore lint/suspicious/noExplicitAny: migrations are written against the schema of their time
 type MigrationModule = { up(db: Kysely<any>, dialect: SqlDialectName): Promise<void> };
 
 /** Every migration, in order. Names are permanent: never rename or edit a shipped one. */
-const migrations: Array<[string, MigrationModule]> = [['0001-core', core]];
+const migrations: Array<[string, MigrationModule]> = [
+  ['0001-core', core],
+  ['0002-federation', federation],
+  ['0003-audit-chain', auditChain],
+  ['0004-known-devices', knownDevices],
+  ['0005-passwords-mfa', passwordsMfa],
+  ['0006-oauth', oauth],
+];
 
 export const knownMigrationNames: readonly string[] = migrations.map(([name]) => name);
 

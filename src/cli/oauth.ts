@@ -1,0 +1,194 @@
+import { type ParseArgsOptionsConfig, parseArgs } from 'node:util';
+import { loadConfig } from '../config/load.ts';
+import type { Config } from '../config/schema.ts';
+import { SchemaOutOfDateError } from '../container.ts';
+import { AuditRecorder, type AuditEntry } from '../domain/audit/audit-recorder.ts';
+import { AUDIT_CHAIN_KEY_PURPOSE } from '../domain/audit/chain.ts';
+import { deriveKey } from '../domain/crypto/secrets.ts';
+import type { ClientDefinition, ClientGrantType } from '../domain/oauth-provider/client-policy.ts';
+import { ClientError } from '../domain/oauth-provider/client-registry.ts';
+import { clientRegistryFor, signingKeysFor } from '../domain/oauth-provider/oauth-provider.ts';
+import { systemClock } from '../ports/clock.ts';
+import { migrationStatus, openDatabase } from '../storage/sql/open-database.ts';
+import { createSqlStores, type Stores } from '../storage/sql/stores.ts';
+
+export const oauthUsage = `Usage:
+  gatehouse clients add --id ID --type public|confidential --redirect-uri URI … [--grant GRANT …]
+                        [--scope "openid email …"] [--resource URI …] [--name NAME] [--native]
+                        [--post-logout-redirect-uri URI …] [--trusted] [--require-par] [--require-dpop]
+      Adds an OAuth client and prints {"client_id", "client_secret"} as JSON. The secret of a
+      confidential client is shown this once; only its hash is kept. GRANT is
+      authorization_code (default, with refresh_token), refresh_token or client_credentials.
+  gatehouse clients list
+      Prints every client (config file and CLI) as JSON; never a secret.
+  gatehouse clients rotate-secret --id ID
+      A new secret for a confidential client, printed once; the old one stops working at once.
+  gatehouse clients remove --id ID
+      Removes a client with every grant and token issued to it.
+  gatehouse keys rotate
+      Introduces new token signing keys: published at once, signing after oauth.keyPublishLeadMs;
+      the old keys stay published until every token they signed has expired.
+`;
+
+class UsageError extends Error {}
+
+const clientOptions = {
+  id: { type: 'string' },
+  type: { type: 'string' },
+  'redirect-uri': { type: 'string', multiple: true },
+  'post-logout-redirect-uri': { type: 'string', multiple: true },
+  grant: { type: 'string', multiple: true },
+  scope: { type: 'string' },
+  resource: { type: 'string', multiple: true },
+  name: { type: 'string' },
+  native: { type: 'boolean' },
+  trusted: { type: 'boolean' },
+  'require-par': { type: 'boolean' },
+  'require-dpop': { type: 'boolean' },
+} satisfies ParseArgsOptionsConfig;
+
+function parse(args: string[]): ReturnType<typeof parseArgs<{ options: typeof clientOptions }>>['values'] {
+  try {
+    return parseArgs({ args, options: clientOptions, strict: true, allowPositionals: false }).values;
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+}
+
+function requireId(id: string | undefined): string {
+  if (!id) throw new UsageError('--id is required.');
+  return id;
+}
+
+const GRANTS = new Set<string>(['authorization_code', 'refresh_token', 'client_credentials']);
+
+/** Runs `work` with the stores of the configured database, refusing a schema that is behind. */
+async function withStores(
+  work: (stores: Stores, config: Config, audit: AuditRecorder) => Promise<number>,
+): Promise<number> {
+  const config = loadConfig();
+  const database = openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
+  try {
+    const status = await migrationStatus(database);
+    if (status.pending.length > 0) {
+      throw new SchemaOutOfDateError(
+        `database schema is behind this version (pending: ${status.pending.join(', ')}); run \`gatehouse migrate\` first`,
+      );
+    }
+    const stores = createSqlStores(database);
+    const audit = new AuditRecorder(
+      stores.audit,
+      systemClock,
+      (error) => console.error('gatehouse: audit write failed:', (error as Error).message),
+      deriveKey(config.secret, AUDIT_CHAIN_KEY_PURPOSE),
+    );
+    return await work(stores, config, audit);
+  } finally {
+    await database.close();
+  }
+}
+
+/** The operator at a terminal: no IP, user agent or request. */
+function recordCli(audit: AuditRecorder, entry: AuditEntry): Promise<void> {
+  return audit.record({ ip: null, userAgent: null, requestId: null }, entry);
+}
+
+function print(value: unknown): number {
+  console.log(JSON.stringify(value, null, 2));
+  return 0;
+}
+
+async function clients(args: string[]): Promise<number> {
+  const [sub, ...rest] = args;
+  const values = parse(rest);
+  return withStores(async (stores, config, audit) => {
+    const registry = clientRegistryFor(config, stores.oauthClients, systemClock);
+    switch (sub) {
+      case 'add': {
+        if (values.type !== 'public' && values.type !== 'confidential')
+          throw new UsageError('--type must be public or confidential.');
+        const grants = values.grant ?? ['authorization_code', 'refresh_token'];
+        const unknown = grants.filter((grant) => !GRANTS.has(grant));
+        if (unknown.length) throw new UsageError(`unknown grant ${unknown.join(', ')}.`);
+        const definition: ClientDefinition = {
+          client_id: requireId(values.id),
+          ...(values.name ? { client_name: values.name } : {}),
+          application_type: values.native ? 'native' : 'web',
+          redirect_uris: values['redirect-uri'] ?? [],
+          post_logout_redirect_uris: values['post-logout-redirect-uri'] ?? [],
+          grant_types: grants as ClientGrantType[],
+          scope: values.scope ?? 'openid',
+          resources: values.resource ?? [],
+          trusted: values.trusted ?? false,
+          require_par: values['require-par'] ?? false,
+          require_dpop: values['require-dpop'] ?? false,
+        };
+        const issued = await registry.create(definition, values.type === 'confidential');
+        await recordCli(audit, {
+          type: 'oauth.client_created',
+          outcome: 'success',
+          details: { clientId: issued.client_id, confidential: issued.client_secret !== null },
+        });
+        return print(issued);
+      }
+      case 'list':
+        return print(await registry.list());
+      case 'rotate-secret': {
+        const issued = await registry.rotateSecret(requireId(values.id));
+        await recordCli(audit, {
+          type: 'oauth.client_secret_rotated',
+          outcome: 'success',
+          details: { clientId: issued.client_id },
+        });
+        return print(issued);
+      }
+      case 'remove': {
+        const clientId = requireId(values.id);
+        await registry.remove(clientId);
+        // Its grants and tokens go with it: nothing it was given keeps working.
+        const revoked = await stores.oauthModels.deleteByClient(clientId);
+        await recordCli(audit, {
+          type: 'oauth.client_removed',
+          outcome: 'success',
+          details: { clientId, revoked },
+        });
+        return print({ client_id: clientId, removed: true });
+      }
+      default:
+        throw new UsageError(sub ? `Unknown clients command "${sub}".` : 'Missing clients command.');
+    }
+  });
+}
+
+async function keys(args: string[]): Promise<number> {
+  if (args[0] !== 'rotate' || args.length > 1) throw new UsageError('Usage: gatehouse keys rotate');
+  return withStores(async (stores, config, audit) => {
+    const signing = signingKeysFor(config, stores.signingKeys, systemClock);
+    await signing.ensure();
+    const rotated = await signing.rotate();
+    const keysOut = rotated.map((key) => ({ ...key, signsFrom: new Date(key.signsFrom).toISOString() }));
+    await recordCli(audit, {
+      type: 'oauth.signing_keys_rotated',
+      outcome: 'success',
+      details: { keys: keysOut },
+    });
+    return print({ keys: keysOut });
+  });
+}
+
+/** `gatehouse clients …` and `gatehouse keys …`. */
+export async function oauthCommand(command: 'clients' | 'keys', args: string[]): Promise<number> {
+  try {
+    return command === 'clients' ? await clients(args) : await keys(args);
+  } catch (error) {
+    if (error instanceof UsageError) {
+      console.error(`gatehouse: ${error.message}\n\n${oauthUsage}`);
+      return 2;
+    }
+    if (error instanceof ClientError) {
+      console.error(`gatehouse: ${error.message}`);
+      return 1;
+    }
+    throw error;
+  }
+}

@@ -1,0 +1,194 @@
+import { z } from 'zod';
+import {
+  type ClientDefinition,
+  clientProblems,
+  SCOPE_TOKEN,
+} from '../domain/oauth-provider/client-policy.ts';
+
+/**
+ * The `oauth` section of the configuration: the OAuth 2.1 / OpenID Connect provider. Off unless
+ * `enabled`; the defaults are the strict profile (docs/oauth.md), and every setting that loosens
+ * it is reported by oauthConfigWarnings.
+ */
+
+const SECOND = 1000;
+const MINUTE = 60 * SECOND;
+const HOUR = 60 * MINUTE;
+const DAY = 24 * HOUR;
+
+const lifetime = (description: string, defaultMs: number, minMs: number, maxMs: number) =>
+  z.number().int().min(minMs).max(maxMs).default(defaultMs).describe(description);
+
+const scopeList = z
+  .string()
+  .refine(
+    (value) => value.split(' ').every((scope) => SCOPE_TOKEN.test(scope)),
+    'must be space-separated scope tokens',
+  );
+
+export const oauthClientSchema = z
+  .object({
+    client_id: z.string().min(1).max(128).describe('The client’s id (A–Z a–z 0–9 . _ ~ -).'),
+    client_secret: z
+      .string()
+      .min(32, 'must be at least 32 characters (generate one with `gatehouse clients add`)')
+      .max(512)
+      .optional()
+      .describe('Makes the client confidential. Kept in memory only as its SHA-256.'),
+    client_name: z.string().max(100).optional().describe('Shown on the consent page and the account page.'),
+    application_type: z
+      .enum(['web', 'native'])
+      .default('web')
+      .describe('`native` (RFC 8252) allows http on 127.0.0.1/[::1] (any port) and private-use schemes.'),
+    redirect_uris: z.array(z.string()).default([]).describe('Exact redirect URIs; web clients https only.'),
+    post_logout_redirect_uris: z
+      .array(z.string())
+      .default([])
+      .describe('Where RP-initiated logout may return.'),
+    grant_types: z
+      .array(z.enum(['authorization_code', 'refresh_token', 'client_credentials']))
+      .default(['authorization_code', 'refresh_token'])
+      .describe('Grants this client may use.'),
+    scope: scopeList.default('openid').describe('Scopes this client may request (space-separated).'),
+    resources: z
+      .array(z.url())
+      .default([])
+      .describe('Resource indicators (from oauth.resources) this client may get access tokens for.'),
+    trusted: z
+      .boolean()
+      .default(false)
+      .describe('First-party app: no consent page. Not for public native apps.'),
+    require_par: z.boolean().default(false).describe('Authorization requests must be pushed (RFC 9126).'),
+    require_dpop: z.boolean().default(false).describe('Tokens must be DPoP-bound (RFC 9449).'),
+  })
+  .strict()
+  .superRefine((client, context) => {
+    const { client_secret: secret, ...definition } = client;
+    for (const problem of clientProblems(definition as ClientDefinition, secret !== undefined)) {
+      context.addIssue({ code: 'custom', message: problem });
+    }
+  });
+
+export const oauthResourceSchema = z
+  .object({
+    indicator: z.url().describe('The resource indicator (RFC 8707): the audience of its access tokens.'),
+    scopes: z.array(z.string().regex(SCOPE_TOKEN)).default([]).describe('Scopes this resource server knows.'),
+  })
+  .strict();
+
+export const oauthSchema = z
+  .object({
+    enabled: z
+      .boolean()
+      .default(false)
+      .describe(
+        'Turns on the OAuth 2.1 / OpenID Connect provider (discovery at /.well-known/openid-configuration).',
+      ),
+    clients: z
+      .array(oauthClientSchema)
+      .default([])
+      .describe(
+        'Clients: client_id, client_secret (confidential only), redirect_uris, grant_types, scope, resources, trusted, require_par, require_dpop (see docs/oauth.md). More can be added with `gatehouse clients add`.',
+      ),
+    resources: z
+      .array(oauthResourceSchema)
+      .default([])
+      .describe('Resource servers (APIs) that receive JWT access tokens: {indicator, scopes}.'),
+    authorizationCodeTtlMs: lifetime(
+      'Lifetime of an authorization code (milliseconds). Longer than 60 s is reported as a warning.',
+      MINUTE,
+      10 * SECOND,
+      10 * MINUTE,
+    ),
+    accessTokenTtlMs: lifetime(
+      'Lifetime of an access token issued to a user (milliseconds). Longer than 15 minutes is reported as a warning.',
+      15 * MINUTE,
+      MINUTE,
+      HOUR,
+    ),
+    clientCredentialsTtlMs: lifetime(
+      'Lifetime of a client-credentials access token (milliseconds). Longer than 5 minutes is reported as a warning.',
+      5 * MINUTE,
+      MINUTE,
+      HOUR,
+    ),
+    idTokenTtlMs: lifetime('Lifetime of an ID token (milliseconds).', HOUR, MINUTE, DAY),
+    refreshTokenIdleMs: lifetime(
+      'A refresh token not used for this long (milliseconds) expires; each rotation starts a new idle period, never past the absolute lifetime.',
+      14 * DAY,
+      SECOND,
+      90 * DAY,
+    ),
+    refreshTokenAbsoluteMs: lifetime(
+      'Hard cap on a chain of rotated refresh tokens, counted from the first one (milliseconds). Longer than 30 days is reported as a warning.',
+      30 * DAY,
+      SECOND,
+      365 * DAY,
+    ),
+    refreshGraceMs: lifetime(
+      'After a refresh token rotates, requests from the same client with the old token during this window get the same successor instead of revoking the grant (parallel refreshes). Longer than 10 s is reported as a warning.',
+      5 * SECOND,
+      0,
+      MINUTE,
+    ),
+    idTokenSigningAlg: z
+      .enum(['ES256', 'RS256'])
+      .default('ES256')
+      .describe('ID token signature algorithm. Keys for both are generated and published.'),
+    keyPublishLeadMs: lifetime(
+      'How long a new signing key is published in the JWKS before it signs (milliseconds), so relying parties that cache the JWKS know it first.',
+      HOUR,
+      0,
+      7 * DAY,
+    ),
+    requirePar: z
+      .boolean()
+      .default(false)
+      .describe(
+        'Require pushed authorization requests (RFC 9126) from every client, not only those with require_par.',
+      ),
+  })
+  .strict()
+  .superRefine((oauth, context) => {
+    const ids = new Set<string>();
+    for (const client of oauth.clients) {
+      if (ids.has(client.client_id))
+        context.addIssue({ code: 'custom', message: `client_id ${client.client_id} is listed twice` });
+      ids.add(client.client_id);
+      for (const resource of client.resources) {
+        if (!oauth.resources.some((declared) => declared.indicator === resource))
+          context.addIssue({
+            code: 'custom',
+            message: `client ${client.client_id} names resource ${resource}, which is not in oauth.resources`,
+          });
+      }
+    }
+    if (oauth.refreshTokenIdleMs > oauth.refreshTokenAbsoluteMs)
+      context.addIssue({
+        code: 'custom',
+        message: 'refreshTokenIdleMs must not exceed refreshTokenAbsoluteMs',
+      });
+  })
+  .prefault({});
+
+export type OAuthConfig = z.output<typeof oauthSchema>;
+export type OAuthClientConfig = OAuthConfig['clients'][number];
+
+/** Settings looser than the profile: each is allowed, none silently. */
+export function oauthConfigWarnings(oauth: OAuthConfig): string[] {
+  if (!oauth.enabled) return [];
+  const warnings: string[] = [];
+  if (oauth.authorizationCodeTtlMs > MINUTE)
+    warnings.push('oauth.authorizationCodeTtlMs is longer than 60 s: a stolen code stays usable longer');
+  if (oauth.accessTokenTtlMs > 15 * MINUTE)
+    warnings.push('oauth.accessTokenTtlMs is longer than 15 minutes: access tokens cannot be recalled');
+  if (oauth.clientCredentialsTtlMs > 5 * MINUTE)
+    warnings.push('oauth.clientCredentialsTtlMs is longer than 5 minutes');
+  if (oauth.refreshTokenAbsoluteMs > 30 * DAY)
+    warnings.push('oauth.refreshTokenAbsoluteMs is longer than 30 days');
+  if (oauth.refreshGraceMs > 10 * SECOND)
+    warnings.push(
+      'oauth.refreshGraceMs is longer than 10 s: a stolen rotated refresh token is accepted longer',
+    );
+  return warnings;
+}

@@ -1,0 +1,43 @@
+import type { UserRecord } from '../../ports/user-store.ts';
+
+/**
+ * Which claims each scope releases (OpenID Connect Core §5.4), and nothing else: an access or
+ * ID token carries `sub` plus what the granted scopes demand. auth_time, amr and acr ride on
+ * `openid` so every ID token says how and when the user signed in.
+ */
+export const SCOPE_CLAIMS: Record<string, string[]> = {
+  openid: ['sub', 'auth_time', 'amr', 'acr'],
+  email: ['email', 'email_verified'],
+  profile: ['name', 'updated_at'],
+};
+
+export const OIDC_SCOPES = ['openid', 'offline_access', 'email', 'profile'];
+
+/**
+ * Authentication context class for a Gatehouse session's methods (RFC 8176 amr values).
+ * `phr` (phishing-resistant, OpenID EAP ACR Values 1.0 §2) for a passkey (proof of possession of
+ * an origin-bound key: "pop", or "hwk"/"swk"); anything else is the basic class. Relying parties
+ * that need phishing resistance request acr_values=phr.
+ */
+export const ACR_PHISHING_RESISTANT = 'phr';
+export const ACR_BASIC = 'urn:gatehouse:acr:basic';
+
+export function acrFor(amr: readonly string[]): string {
+  return amr.some((method) => method === 'pop' || method === 'hwk' || method === 'swk')
+    ? ACR_PHISHING_RESISTANT
+    : ACR_BASIC;
+}
+
+/** The standard claims of a user, restricted to the requested scopes. */
+export function userClaims(user: UserRecord, scopes: ReadonlySet<string>): Record<string, unknown> {
+  const claims: Record<string, unknown> = { sub: user.id };
+  if (scopes.has('email')) {
+    claims['email'] = user.email;
+    claims['email_verified'] = user.emailVerifiedAt !== null;
+  }
+  if (scopes.has('profile')) {
+    if (user.displayName) claims['name'] = user.displayName;
+    claims['updated_at'] = Math.floor(user.updatedAt / 1000);
+  }
+  return claims;
+}

@@ -1,0 +1,238 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Logger } from 'pino';
+import type { KoaContext, OIDCProviderError } from 'oidc-provider';
+import { Provider } from 'oidc-provider';
+import type { Config } from '../../config/schema.ts';
+import type { Clock } from '../../ports/clock.ts';
+import type {
+  OAuthClientStore,
+  OAuthModelStore,
+  RefreshGraceStore,
+  SigningKeyStore,
+} from '../../ports/oauth-store.ts';
+import type { AuditRecorder } from '../audit/audit-recorder.ts';
+import { deriveKey } from '../crypto/secrets.ts';
+import type { RequestContext } from '../request-context.ts';
+import type { UserService } from '../users/user-service.ts';
+import { ClientRegistry } from './client-registry.ts';
+import { ConnectedApps } from './connected-apps.ts';
+import { restrictResponseModes, useHashedClientSecrets, wrapGrantHandler } from './internals.ts';
+import { type InteractionView, Interactions } from './interactions.ts';
+import { type ProviderPages, providerResponses } from './provider-pages.ts';
+import { buildConfiguration, INTERACTION_PATH } from './provider-config.ts';
+import { type SessionBridge, sameSignIn } from './session-link.ts';
+import { createAdapterFactory } from './sql-adapter.ts';
+import { type KeySet, SigningKeys } from './signing-keys.ts';
+import { auditReplays, type ReplayEvent, withRefreshGrace } from './token-grants.ts';
+
+export interface OAuthProviderDeps {
+  config: Config;
+  clock: Clock;
+  log: Logger;
+  audit: AuditRecorder;
+  users: UserService;
+  stores: {
+    oauthModels: OAuthModelStore;
+    oauthClients: OAuthClientStore;
+    signingKeys: SigningKeyStore;
+    refreshGrace: RefreshGraceStore;
+  };
+  sessions: SessionBridge;
+  pages: ProviderPages;
+}
+
+const KEY_REFRESH_MS = 60_000;
+const RESPONSE_MODES = ['query', 'fragment'];
+const NO_CONTEXT: RequestContext = { ip: null, userAgent: null, requestId: null };
+/** Margin on top of the longest token lifetime before a retired key leaves the JWKS. */
+const CLOCK_MARGIN_MS = 60_000;
+
+/** Paths the provider answers (the rest of the origin is Gatehouse's). */
+export function isProviderPath(path: string): boolean {
+  return (
+    path.startsWith('/oauth/') ||
+    path === '/.well-known/openid-configuration' ||
+    path === '/.well-known/oauth-authorization-server'
+  );
+}
+
+export { INTERACTION_PATH };
+export type { InteractionView };
+export type { SessionBridge, SignedInSession } from './session-link.ts';
+
+/**
+ * The OAuth 2.1 / OpenID Connect provider: oidc-provider behind one seam (DESIGN §2 principle 9).
+ * Holds the current engine and rebuilds it when the signing keys change (the engine's keystore
+ * is fixed at construction); its state lives in the database, so a rebuild loses nothing.
+ */
+export class OAuthProvider {
+  readonly clients: ClientRegistry;
+  readonly keys: SigningKeys;
+  readonly interactions: Interactions;
+  readonly connectedApps: ConnectedApps;
+  readonly #deps: OAuthProviderDeps;
+  readonly #contexts = new WeakMap<IncomingMessage, RequestContext>();
+  #provider: Provider;
+  /** Koa composes its middleware in callback(): once per build, not per request. */
+  #callback: (request: IncomingMessage, response: ServerResponse) => void;
+  #fingerprint: string;
+  #timer: NodeJS.Timeout | null = null;
+
+  private constructor(deps: OAuthProviderDeps, clients: ClientRegistry, keys: SigningKeys, keySet: KeySet) {
+    this.#deps = deps;
+    this.clients = clients;
+    this.keys = keys;
+    this.#provider = this.#build(keySet);
+    this.#callback = this.#provider.callback();
+    this.#fingerprint = keySet.fingerprint;
+    this.connectedApps = new ConnectedApps(deps.stores.oauthModels, clients, deps.clock);
+    this.interactions = new Interactions(
+      () => this.#provider,
+      clients,
+      this.connectedApps,
+      deps.audit,
+      deps.clock,
+    );
+  }
+
+  static async create(deps: OAuthProviderDeps): Promise<OAuthProvider> {
+    const clients = clientRegistryFor(deps.config, deps.stores.oauthClients, deps.clock);
+    const keys = signingKeysFor(deps.config, deps.stores.signingKeys, deps.clock);
+    await keys.ensure();
+    return new OAuthProvider(deps, clients, keys, await keys.current());
+  }
+
+  /** Serves one provider request; `context` is what the audit log records about it. */
+  handle(request: IncomingMessage, response: ServerResponse, context: RequestContext): void {
+    this.#contexts.set(request, context);
+    this.#callback(request, response);
+  }
+
+  /** Picks up rotated keys (a key starting or stopping to sign, one published or withdrawn). */
+  async refreshKeys(): Promise<boolean> {
+    const keySet = await this.keys.current();
+    if (keySet.fingerprint === this.#fingerprint) return false;
+    this.#provider = this.#build(keySet);
+    this.#callback = this.#provider.callback();
+    this.#fingerprint = keySet.fingerprint;
+    this.#deps.log.info({ keys: keySet.fingerprint }, 'oauth signing keys changed');
+    return true;
+  }
+
+  start(): void {
+    this.#timer ??= setInterval(() => {
+      this.refreshKeys().catch((error: unknown) => this.#deps.log.warn({ err: error }, 'key refresh failed'));
+    }, KEY_REFRESH_MS);
+    this.#timer.unref();
+  }
+
+  stop(): void {
+    if (this.#timer) clearInterval(this.#timer);
+    this.#timer = null;
+  }
+
+  async pruneExpired(): Promise<void> {
+    const now = this.#deps.clock.now();
+    await Promise.all([
+      this.#deps.stores.oauthModels.deleteExpired(Date.now()),
+      this.#deps.stores.refreshGrace.deleteExpired(now),
+    ]);
+  }
+
+  #contextOf(ctx: KoaContext): RequestContext {
+    return this.#contexts.get(ctx.req) ?? NO_CONTEXT;
+  }
+
+  #build(keySet: KeySet): Provider {
+    const { config, stores, users, sessions, audit, clock, log } = this.#deps;
+    const oauth = config.oauth;
+    const responses = providerResponses(this.#deps.pages, (ctx) => this.#contextOf(ctx), sessions, audit);
+    const provider = new Provider(
+      config.origin,
+      buildConfiguration({
+        oauth,
+        keys: keySet.keys,
+        cookieKey: Buffer.from(deriveKey(config.secret, 'oauth-cookies')).toString('base64url'),
+        sessionTtlMs: config.session.rollingLifetimeMs,
+        adapter: createAdapterFactory(stores.oauthModels, this.clients),
+        clients: this.clients,
+        findUser: (id) => users.findById(id),
+        gatehouseSessionCurrent: async (ctx) => {
+          const session = await sessions.fromCookies(ctx.get('cookie') || undefined);
+          if (!session || !sameSignIn(session, ctx.oidc.session)) return false;
+          const maxAge = Number(ctx.oidc.params?.['max_age']);
+          return (
+            ctx.oidc.result?.login !== undefined ||
+            Number.isNaN(maxAge) ||
+            clock.now() - session.authTime <= maxAge * 1000
+          );
+        },
+        loadExistingGrant: (ctx) => this.interactions.loadExistingGrant(ctx),
+        renderError: responses.renderError,
+        logoutSource: responses.logoutSource,
+        postLogoutSuccessSource: responses.postLogoutSuccessSource,
+      }),
+    );
+    // Behind a proxy the provider must believe X-Forwarded-Proto to see https (cookies, issuer).
+    provider.proxy = Boolean(config.trustedProxies);
+    useHashedClientSecrets(provider);
+    restrictResponseModes(provider, RESPONSE_MODES);
+    const replay = (event: ReplayEvent, ctx: KoaContext): void => {
+      void audit.record(this.#contextOf(ctx), {
+        type:
+          event.model === 'RefreshToken' ? 'oauth.refresh_token_reused' : 'oauth.authorization_code_replayed',
+        outcome: 'failure',
+        userId: event.accountId,
+        details: { clientId: event.clientId, grantRevoked: event.grantId !== null },
+      });
+    };
+    wrapGrantHandler(provider, 'authorization_code', (original) =>
+      auditReplays(original, 'AuthorizationCode', 'code', stores.oauthModels, replay),
+    );
+    wrapGrantHandler(provider, 'refresh_token', (original) =>
+      withRefreshGrace(auditReplays(original, 'RefreshToken', 'refresh_token', stores.oauthModels, replay), {
+        store: stores.refreshGrace,
+        sealingKey: deriveKey(config.secret, 'oauth-refresh-grace'),
+        graceMs: oauth.refreshGraceMs,
+        clock,
+      }),
+    );
+    provider.use(responses.middleware);
+    const clientAuthFailed = (ctx: KoaContext, error: OIDCProviderError): void => {
+      if (error.error !== 'invalid_client') return;
+      void audit.record(this.#contextOf(ctx), {
+        type: 'oauth.client_auth_failed',
+        outcome: 'failure',
+        details: { endpoint: ctx.oidc.route ?? null, clientId: ctx.oidc.client?.clientId ?? null },
+      });
+    };
+    for (const event of [
+      'grant.error',
+      'introspection.error',
+      'revocation.error',
+      'pushed_authorization_request.error',
+    ] as const)
+      provider.on(event, clientAuthFailed);
+    provider.on('server_error', (_ctx, error) => log.error({ err: error }, 'oauth provider error'));
+    return provider;
+  }
+}
+
+export function clientRegistryFor(config: Config, store: OAuthClientStore, clock: Clock): ClientRegistry {
+  const { clients, resources } = config.oauth;
+  return new ClientRegistry(
+    clients,
+    resources.map((resource) => resource.indicator),
+    store,
+    clock,
+  );
+}
+
+export function signingKeysFor(config: Config, store: SigningKeyStore, clock: Clock): SigningKeys {
+  const oauth = config.oauth;
+  return new SigningKeys(store, deriveKey(config.secret, 'oauth-signing-keys'), clock, {
+    publishLeadMs: oauth.keyPublishLeadMs,
+    tokenLifetimeMs:
+      Math.max(oauth.idTokenTtlMs, oauth.accessTokenTtlMs, oauth.clientCredentialsTtlMs) + CLOCK_MARGIN_MS,
+  });
+}

@@ -1,0 +1,233 @@
+import type { JWK } from 'jose';
+import type { Account, Configuration, KoaContext, TokenInstance } from 'oidc-provider';
+import { errors, interactionPolicy } from 'oidc-provider';
+import type { OAuthConfig } from '../../config/oauth-schema.ts';
+import type { UserRecord } from '../../ports/user-store.ts';
+import { ACR_BASIC, ACR_PHISHING_RESISTANT, OIDC_SCOPES, SCOPE_CLAIMS, userClaims } from './claims.ts';
+import type { ClientRegistry } from './client-registry.ts';
+import type { Adapter } from 'oidc-provider';
+
+/** Provider paths, all under /oauth/ so they never meet Gatehouse's own (/auth/{provider} is federation's). */
+const PROVIDER_ROUTES = {
+  authorization: '/oauth/authorize',
+  token: '/oauth/token',
+  introspection: '/oauth/introspect',
+  revocation: '/oauth/revoke',
+  jwks: '/oauth/jwks',
+  userinfo: '/oauth/userinfo',
+  end_session: '/oauth/logout',
+  pushed_authorization_request: '/oauth/par',
+  code_verification: '/oauth/device',
+  device_authorization: '/oauth/device/auth',
+  backchannel_authentication: '/oauth/backchannel',
+  registration: '/oauth/register',
+  challenge: '/oauth/challenge',
+  credential: '/oauth/credential',
+} as const;
+
+export const INTERACTION_PATH = '/interaction';
+
+/** What the configuration needs from the rest of the provider (oauth-provider.ts). */
+export interface ConfigurationInputs {
+  oauth: OAuthConfig;
+  keys: JWK[];
+  cookieKey: string;
+  sessionTtlMs: number;
+  adapter: (model: string) => Adapter;
+  clients: ClientRegistry;
+  findUser(id: string): Promise<UserRecord | undefined>;
+  /**
+   * Whether the Gatehouse session behind the request is the provider session's sign-in, and
+   * recent enough for max_age (login policy).
+   */
+  gatehouseSessionCurrent(ctx: KoaContext): Promise<boolean>;
+  loadExistingGrant(ctx: KoaContext): Promise<unknown>;
+  renderError(ctx: KoaContext, out: { error: string; error_description?: string }): void;
+  logoutSource(ctx: KoaContext): Promise<void>;
+  postLogoutSuccessSource(ctx: KoaContext): Promise<void>;
+}
+
+const seconds = (ms: number): number => Math.max(1, Math.floor(ms / 1000));
+const GRANT_TTL_S = 365 * 24 * 3600;
+const INTERACTION_TTL_S = 30 * 60;
+
+/**
+ * The profile (docs/oauth.md), as oidc-provider configuration. Everything not named here is off:
+ * no implicit or hybrid response types, no password grant, no dynamic registration, no
+ * development interactions, no symmetric client authentication.
+ */
+export function buildConfiguration(inputs: ConfigurationInputs): Configuration {
+  const { oauth } = inputs;
+  const resources = new Map(oauth.resources.map((resource) => [resource.indicator, resource]));
+
+  const policy = interactionPolicy.base();
+  // First login check: the provider's session is only as good as the Gatehouse session behind
+  // it. Signed out, revoked, signed in again (a new auth time), or older than max_age (counted
+  // in milliseconds, where the provider's own check counts whole seconds) means: log in again.
+  policy
+    .get('login')
+    ?.checks.add(
+      new interactionPolicy.Check(
+        'gatehouse_session',
+        'the Gatehouse session ended, changed or is older than max_age',
+        'login_required',
+        async (ctx) =>
+          ctx.oidc.session.accountId !== undefined && !(await inputs.gatehouseSessionCurrent(ctx)),
+      ),
+      0,
+    );
+
+  return {
+    adapter: inputs.adapter,
+    clients: inputs.clients.configuredMetadata(),
+    jwks: { keys: inputs.keys },
+    findAccount: async (_ctx: KoaContext, sub: string): Promise<Account | undefined> => {
+      const user = await inputs.findUser(sub);
+      if (!user) return undefined;
+      return {
+        accountId: user.id,
+        claims: (_use, scope) => userClaims(user, new Set(scope.split(' '))),
+      };
+    },
+    claims: SCOPE_CLAIMS,
+    // A client's `scope` may only name scopes the server knows: the OpenID ones and the APIs'.
+    scopes: [...new Set([...OIDC_SCOPES, ...oauth.resources.flatMap((resource) => resource.scopes)])],
+    // Browsers may call the token endpoint only for public clients (SPAs), from the origin of
+    // one of their redirect URIs; a confidential client's secret never belongs in a browser.
+    clientBasedCORS: (
+      _ctx: KoaContext,
+      origin: string,
+      client: { clientAuthMethod: string; redirectUris: string[] },
+    ) =>
+      client.clientAuthMethod === 'none' &&
+      client.redirectUris.some((uri) => URL.parse(uri)?.origin === origin),
+    acrValues: [ACR_PHISHING_RESISTANT, ACR_BASIC],
+    responseTypes: ['code'],
+    // PKCE for every client, public or confidential (OAuth 2.1 §4.1.1); S256 is the only method
+    // the library offers, so `plain` is refused.
+    pkce: { required: () => true },
+    rotateRefreshToken: true,
+    issueRefreshToken: async (_ctx: KoaContext, client: { grantTypeAllowed(type: string): boolean }) =>
+      client.grantTypeAllowed('refresh_token'),
+    clientAuthMethods: ['client_secret_basic', 'client_secret_post', 'none'],
+    clientDefaults: {
+      grant_types: ['authorization_code'],
+      response_types: ['code'],
+      id_token_signed_response_alg: oauth.idTokenSigningAlg,
+      token_endpoint_auth_method: 'client_secret_basic',
+    },
+    enabledJWA: {
+      idTokenSigningAlgValues: ['ES256', 'RS256'],
+      userinfoSigningAlgValues: ['ES256', 'RS256'],
+      introspectionSigningAlgValues: ['ES256', 'RS256'],
+      authorizationSigningAlgValues: ['ES256', 'RS256'],
+      requestObjectSigningAlgValues: ['ES256', 'RS256'],
+      clientAuthSigningAlgValues: ['ES256', 'RS256'],
+      dPoPSigningAlgValues: ['ES256', 'EdDSA'],
+    },
+    // OAuth 2.1 §4.1.3: redirect_uri is always sent and compared, even with one registered.
+    allowOmittingSingleRegisteredRedirectUri: false,
+    ttl: {
+      AuthorizationCode: seconds(oauth.authorizationCodeTtlMs),
+      AccessToken: seconds(oauth.accessTokenTtlMs),
+      ClientCredentials: seconds(oauth.clientCredentialsTtlMs),
+      IdToken: seconds(oauth.idTokenTtlMs),
+      // Idle lifetime from each rotation, never past the absolute lifetime counted from the
+      // first token of the chain (iiat): ASVS 5.0 V10.4.8.
+      RefreshToken: (_ctx: KoaContext, token: TokenInstance) =>
+        Math.max(
+          1,
+          Math.min(
+            seconds(oauth.refreshTokenIdleMs),
+            seconds(oauth.refreshTokenAbsoluteMs) - (Math.floor(Date.now() / 1000) - token.iiat),
+          ),
+        ),
+      Interaction: INTERACTION_TTL_S,
+      Session: seconds(inputs.sessionTtlMs),
+      Grant: GRANT_TTL_S,
+    },
+    cookies: {
+      keys: [inputs.cookieKey],
+      names: {
+        session: 'gatehouse_oidc_session',
+        interaction: 'gatehouse_oidc_interaction',
+        resume: 'gatehouse_oidc_resume',
+      },
+      long: { httpOnly: true, sameSite: 'lax', signed: true },
+      short: { httpOnly: true, sameSite: 'lax', signed: true },
+    },
+    routes: PROVIDER_ROUTES,
+    interactions: {
+      policy,
+      url: (_ctx: KoaContext, interaction: { uid: string }) => `${INTERACTION_PATH}/${interaction.uid}`,
+    },
+    loadExistingGrant: inputs.loadExistingGrant,
+    renderError: (ctx: KoaContext, out: { error: string; error_description?: string }) =>
+      inputs.renderError(ctx, out),
+    features: {
+      devInteractions: { enabled: false },
+      clientCredentials: { enabled: true },
+      introspection: {
+        enabled: true,
+        // RFC 7662 §2.1: only an authenticated (confidential) client, and only about tokens it
+        // holds or that are meant for a resource it is allowed to call.
+        allowedPolicy: async (
+          _ctx: KoaContext,
+          client: { clientId: string; clientAuthMethod: string },
+          token: TokenInstance,
+        ) => {
+          if (client.clientAuthMethod === 'none') return false;
+          if (token.clientId === client.clientId) return true;
+          const definition = await inputs.clients.definition(client.clientId);
+          return token.aud !== undefined && (definition?.resources.includes(token.aud) ?? false);
+        },
+      },
+      revocation: {
+        enabled: true,
+        // RFC 7009 §2.1: a client may revoke only tokens issued to it.
+        allowedPolicy: async (_ctx: KoaContext, client: { clientId: string }, token: TokenInstance) =>
+          token.clientId === client.clientId,
+      },
+      rpInitiatedLogout: {
+        enabled: true,
+        logoutSource: inputs.logoutSource,
+        postLogoutSuccessSource: inputs.postLogoutSuccessSource,
+      },
+      pushedAuthorizationRequests: {
+        enabled: true,
+        requirePushedAuthorizationRequests: oauth.requirePar,
+      },
+      resourceIndicators: {
+        enabled: true,
+        // A client-credentials request for a client with one API needs not name it.
+        defaultResource: async (ctx: KoaContext, client: { clientId: string }, oneOf?: string[]) => {
+          if (oneOf) return oneOf;
+          if (ctx.oidc.params?.['grant_type'] !== 'client_credentials') return undefined;
+          const definition = await inputs.clients.definition(client.clientId);
+          return definition?.resources.length === 1 ? definition.resources[0] : undefined;
+        },
+        useGrantedResource: async () => true,
+        // RFC 8707 + RFC 9068: a JWT access token per resource, its audience that resource.
+        getResourceServerInfo: async (_ctx: KoaContext, indicator: string, client: { clientId: string }) => {
+          const resource = resources.get(indicator);
+          const definition = await inputs.clients.definition(client.clientId);
+          if (!resource || !definition?.resources.includes(indicator))
+            throw new errors.InvalidTarget('resource indicator not allowed for this client');
+          return {
+            scope: resource.scopes.join(' '),
+            audience: indicator,
+            accessTokenFormat: 'jwt',
+            jwt: { sign: { alg: 'ES256' } },
+          };
+        },
+      },
+      userinfo: { enabled: true },
+      dPoP: { enabled: true },
+      backchannelLogout: { enabled: false },
+      deviceFlow: { enabled: false },
+      registration: { enabled: false },
+      claimsParameter: { enabled: false },
+      requestObjects: { enabled: false },
+    },
+  };
+}

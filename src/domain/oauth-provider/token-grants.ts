@@ -1,0 +1,110 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { KoaContext } from 'oidc-provider';
+import type { GrantHandler } from 'oidc-provider/lib/helpers/weak_cache.js';
+import type { Clock } from '../../ports/clock.ts';
+import type { OAuthModelStore, RefreshGraceRecord, RefreshGraceStore } from '../../ports/oauth-store.ts';
+import { seal, sha256, unseal } from '../crypto/secrets.ts';
+import { storageKey } from './sql-adapter.ts';
+
+/** A single-use grant source presented again: the provider has revoked its grant. */
+export interface ReplayEvent {
+  model: 'AuthorizationCode' | 'RefreshToken';
+  clientId: string;
+  grantId: string | null;
+  accountId: string | null;
+}
+
+/**
+ * Wraps a built-in grant handler to notice replays: a code or refresh token that was already
+ * consumed, presented again by the client it was issued to. The provider then revokes every
+ * token of the grant (RFC 9700 §4.14.2, RFC 6749 §4.1.2); this records that it happened.
+ */
+export function auditReplays(
+  original: GrantHandler,
+  model: ReplayEvent['model'],
+  parameter: 'code' | 'refresh_token',
+  models: OAuthModelStore,
+  onReplay: (event: ReplayEvent, ctx: KoaContext) => void,
+): GrantHandler {
+  return async (ctx) => {
+    const value = ctx.oidc.params?.[parameter];
+    const record = typeof value === 'string' ? await models.find(model, storageKey(model, value)) : undefined;
+    try {
+      await original(ctx);
+    } catch (error) {
+      const clientId = ctx.oidc.client?.clientId;
+      if (
+        record?.consumedAt != null &&
+        record.clientId === clientId &&
+        (record.expiresAt === null || record.expiresAt > Date.now())
+      ) {
+        onReplay({ model, clientId, grantId: record.grantId, accountId: record.accountId }, ctx);
+      }
+      throw error;
+    }
+  };
+}
+
+export interface RefreshGraceOptions {
+  store: RefreshGraceStore;
+  sealingKey: Uint8Array;
+  graceMs: number;
+  clock: Clock;
+}
+
+const POLL_MS = 10;
+/** How long a parallel request waits for the first one's answer before going to the provider. */
+const WAIT_MS = 5000;
+
+/**
+ * The grace window for parallel refreshes (DESIGN §4). oidc-provider rotates a refresh token on
+ * use and treats any second use as theft: it revokes the whole grant. A client that refreshes
+ * from two tabs at once would lose its session that way. So the first request to present a
+ * token claims it (one INSERT … ON CONFLICT DO NOTHING: one winner under any concurrency) and
+ * runs the real grant; its response is kept, sealed, until the window closes. Requests with the
+ * same token from the same, authenticated client inside the window get that same response: the
+ * same successor, so exactly one token family stays alive. After the window, or from another
+ * client, or with a DPoP proof (the kept response is bound to the first request's key), the
+ * request goes to the provider, which sees a consumed token and revokes the grant.
+ */
+export function withRefreshGrace(original: GrantHandler, options: RefreshGraceOptions): GrantHandler {
+  const { store, sealingKey, graceMs, clock } = options;
+
+  async function settled(tokenHash: string): Promise<RefreshGraceRecord | undefined> {
+    const deadline = Date.now() + WAIT_MS;
+    for (;;) {
+      const record = await store.find(tokenHash);
+      if (!record || record.sealedResponse !== null || Date.now() >= deadline) return record;
+      await sleep(POLL_MS);
+    }
+  }
+
+  return async (ctx) => {
+    const value = ctx.oidc.params?.['refresh_token'];
+    const clientId = ctx.oidc.client?.clientId;
+    if (graceMs === 0 || typeof value !== 'string' || !clientId) return original(ctx);
+    // Keyed by a hash of the token: the table never holds a usable refresh token.
+    const tokenHash = sha256(value);
+    if (await store.claim(tokenHash, clientId, clock.now() + graceMs)) {
+      try {
+        await original(ctx);
+      } catch (error) {
+        await store.release(tokenHash);
+        throw error;
+      }
+      await store.complete(tokenHash, await seal(sealingKey, JSON.stringify(ctx.body)));
+      return;
+    }
+    const first = await settled(tokenHash);
+    if (
+      first?.sealedResponse &&
+      first.clientId === clientId &&
+      clock.now() < first.expiresAt &&
+      ctx.get('dpop') === ''
+    ) {
+      ctx.body = JSON.parse(await unseal(sealingKey, first.sealedResponse)) as unknown;
+      return;
+    }
+    await original(ctx);
+  };
+}

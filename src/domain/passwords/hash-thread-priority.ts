@@ -1,0 +1,36 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { setPriority } from 'node:os';
+
+/** Nice value for hashing threads: far below the event loop (0), so it always runs first. */
+const HASHING_NICE = 10;
+
+/**
+ * argon2id runs on libuv's thread pool, off the event loop, but on a small machine a storm of
+ * sign-ins still puts four busy hashing threads beside the event loop on two cores, and the
+ * scheduler shares the CPU evenly: session checks wait behind hashes. Lowering the pool
+ * threads' priority lets the event loop (nice 0) preempt them whenever it has work, so hashing
+ * uses only the CPU that requests leave over (bench/password.ts measures both).
+ *
+ * Linux only (thread ids from /proc, setpriority on a thread id); elsewhere, or without
+ * permission, nothing changes. The pool's threads exist once it has run its first job.
+ * Returns how many threads were lowered.
+ */
+export function lowerHashingThreadPriority(): number {
+  let lowered = 0;
+  let tasks: string[];
+  try {
+    tasks = readdirSync('/proc/self/task');
+  } catch {
+    return 0;
+  }
+  for (const tid of tasks) {
+    try {
+      if (readFileSync(`/proc/self/task/${tid}/comm`, 'utf8').trim() !== 'libuv-worker') continue;
+      setPriority(Number(tid), HASHING_NICE);
+      lowered++;
+    } catch {
+      // A thread that ended meanwhile, or a system that refuses: hashing still works.
+    }
+  }
+  return lowered;
+}

@@ -1,0 +1,56 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Logger } from 'pino';
+import { randomId } from '../domain/crypto/secrets.ts';
+import { isProviderPath, type OAuthProvider } from '../domain/oauth-provider/oauth-provider.ts';
+import { ClientIpResolver } from './client-ip.ts';
+
+/**
+ * Sends the OAuth provider's paths (/oauth/…, discovery) to the provider and says whether it
+ * did; everything else, /interaction/… included, stays with Hono (RECIPES "oidc-provider 9":
+ * one node:http server, two handlers). The security headers are already on the response; the
+ * provider sets its own CSP and Cache-Control over them where it must. Like Hono's requests,
+ * each gets a request id and one access-log line.
+ */
+export function providerRoute(
+  oauth: OAuthProvider,
+  trustedProxies: string | undefined,
+  log: Logger,
+): (request: IncomingMessage, response: ServerResponse) => boolean {
+  const ips = new ClientIpResolver(trustedProxies);
+  const accessLog = log.isLevelEnabled('info');
+  return (request, response) => {
+    const url = request.url ?? '/';
+    const query = url.indexOf('?');
+    const path = query === -1 ? url : url.slice(0, query);
+    if (!isProviderPath(path)) return false;
+    const started = performance.now();
+    const forwarded = request.headers['x-forwarded-for'];
+    const requestId = randomId();
+    const ip = ips.resolve(
+      request.socket.remoteAddress,
+      Array.isArray(forwarded) ? forwarded.join(',') : forwarded,
+    );
+    response.setHeader('X-Request-Id', requestId);
+    if (accessLog) {
+      response.once('finish', () =>
+        log.info(
+          {
+            requestId,
+            method: request.method,
+            path,
+            status: response.statusCode,
+            ms: Math.round((performance.now() - started) * 10) / 10,
+            ip,
+          },
+          'request',
+        ),
+      );
+    }
+    oauth.handle(request, response, {
+      ip,
+      userAgent: request.headers['user-agent']?.slice(0, 512) ?? null,
+      requestId,
+    });
+    return true;
+  };
+}

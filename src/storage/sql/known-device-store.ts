@@ -1,0 +1,56 @@
+import type { Kysely } from 'kysely';
+import type { KnownDeviceStore } from '../../ports/known-device-store.ts';
+import type { Database } from './database.ts';
+
+export class SqlKnownDeviceStore implements KnownDeviceStore {
+  readonly #db: Kysely<Database>;
+  constructor(db: Kysely<Database>) {
+    this.#db = db;
+  }
+
+  async remember(userId: string, deviceHash: string, at: number): Promise<boolean> {
+    // The insert that wins decides "new": two sign-ins racing from one new browser report it once.
+    const inserted = await this.#db
+      .insertInto('known_devices')
+      .values({ user_id: userId, device_hash: deviceHash, created_at: at, last_seen_at: at })
+      .onConflict((conflict) => conflict.columns(['user_id', 'device_hash']).doNothing())
+      .returning('user_id')
+      .executeTakeFirst();
+    if (inserted) return true;
+    await this.#db
+      .updateTable('known_devices')
+      .set({ last_seen_at: at })
+      .where('user_id', '=', userId)
+      .where('device_hash', '=', deviceHash)
+      .execute();
+    return false;
+  }
+
+  async isKnown(userId: string, deviceHash: string): Promise<boolean> {
+    const row = await this.#db
+      .selectFrom('known_devices')
+      .select('user_id')
+      .where('user_id', '=', userId)
+      .where('device_hash', '=', deviceHash)
+      .executeTakeFirst();
+    return row !== undefined;
+  }
+
+  async hasAny(userId: string): Promise<boolean> {
+    const row = await this.#db
+      .selectFrom('known_devices')
+      .select('user_id')
+      .where('user_id', '=', userId)
+      .limit(1)
+      .executeTakeFirst();
+    return row !== undefined;
+  }
+
+  async deleteUnseenSince(before: number): Promise<number> {
+    const result = await this.#db
+      .deleteFrom('known_devices')
+      .where('last_seen_at', '<', before)
+      .executeTakeFirst();
+    return Number(result.numDeletedRows);
+  }
+}

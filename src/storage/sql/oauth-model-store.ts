@@ -1,0 +1,135 @@
+import type { Kysely, Selectable } from 'kysely';
+import type { OAuthModelRecord, OAuthModelStore } from '../../ports/oauth-store.ts';
+import type { Database, OAuthModelsTable } from './database.ts';
+
+function toRecord(row: Selectable<OAuthModelsTable>): OAuthModelRecord {
+  return {
+    model: row.model,
+    id: row.id,
+    payload: row.payload,
+    grantId: row.grant_id,
+    uid: row.uid,
+    userCode: row.user_code,
+    accountId: row.account_id,
+    clientId: row.client_id,
+    consumedAt: row.consumed_at === null ? null : Number(row.consumed_at),
+    expiresAt: row.expires_at === null ? null : Number(row.expires_at),
+  };
+}
+
+/** The provider's models, one table keyed by (model, id); see src/domain/oauth-provider/sql-adapter.ts. */
+export class SqlOAuthModelStore implements OAuthModelStore {
+  readonly #db: Kysely<Database>;
+  constructor(db: Kysely<Database>) {
+    this.#db = db;
+  }
+
+  async upsert(record: OAuthModelRecord): Promise<void> {
+    const values = {
+      payload: record.payload,
+      grant_id: record.grantId,
+      uid: record.uid,
+      user_code: record.userCode,
+      account_id: record.accountId,
+      client_id: record.clientId,
+      expires_at: record.expiresAt,
+    };
+    // A re-save (a session touched again) never clears consumed_at: once used stays used.
+    await this.#db
+      .insertInto('oauth_models')
+      .values({ model: record.model, id: record.id, consumed_at: record.consumedAt, ...values })
+      .onConflict((conflict) => conflict.columns(['model', 'id']).doUpdateSet(values))
+      .execute();
+  }
+
+  async find(model: string, id: string): Promise<OAuthModelRecord | undefined> {
+    const row = await this.#db
+      .selectFrom('oauth_models')
+      .selectAll()
+      .where('model', '=', model)
+      .where('id', '=', id)
+      .executeTakeFirst();
+    return row && toRecord(row);
+  }
+
+  async findByUid(model: string, uid: string): Promise<OAuthModelRecord | undefined> {
+    const row = await this.#db
+      .selectFrom('oauth_models')
+      .selectAll()
+      .where('model', '=', model)
+      .where('uid', '=', uid)
+      .executeTakeFirst();
+    return row && toRecord(row);
+  }
+
+  async findByUserCode(model: string, userCode: string): Promise<OAuthModelRecord | undefined> {
+    const row = await this.#db
+      .selectFrom('oauth_models')
+      .selectAll()
+      .where('model', '=', model)
+      .where('user_code', '=', userCode)
+      .executeTakeFirst();
+    return row && toRecord(row);
+  }
+
+  async consume(model: string, id: string, now: number): Promise<boolean> {
+    // One UPDATE … WHERE consumed_at IS NULL RETURNING: exactly one concurrent caller gets the row.
+    const row = await this.#db
+      .updateTable('oauth_models')
+      .set({ consumed_at: now })
+      .where('model', '=', model)
+      .where('id', '=', id)
+      .where('consumed_at', 'is', null)
+      .returning('id')
+      .executeTakeFirst();
+    return row !== undefined;
+  }
+
+  async destroy(model: string, id: string): Promise<void> {
+    await this.#db.deleteFrom('oauth_models').where('model', '=', model).where('id', '=', id).execute();
+  }
+
+  async revokeByGrantId(model: string, grantId: string): Promise<void> {
+    await this.#db
+      .deleteFrom('oauth_models')
+      .where('model', '=', model)
+      .where('grant_id', '=', grantId)
+      .execute();
+  }
+
+  async revokeGrant(grantId: string): Promise<void> {
+    await this.#db
+      .deleteFrom('oauth_models')
+      .where((eb) =>
+        eb.or([eb('grant_id', '=', grantId), eb.and([eb('model', '=', 'Grant'), eb('id', '=', grantId)])]),
+      )
+      .execute();
+  }
+
+  async listByAccount(model: string, accountId: string, now: number): Promise<OAuthModelRecord[]> {
+    const rows = await this.#db
+      .selectFrom('oauth_models')
+      .selectAll()
+      .where('model', '=', model)
+      .where('account_id', '=', accountId)
+      .where((eb) => eb.or([eb('expires_at', 'is', null), eb('expires_at', '>', now)]))
+      .execute();
+    return rows.map(toRecord);
+  }
+
+  async deleteByClient(clientId: string): Promise<number> {
+    const result = await this.#db
+      .deleteFrom('oauth_models')
+      .where('client_id', '=', clientId)
+      .executeTakeFirst();
+    return Number(result.numDeletedRows);
+  }
+
+  async deleteExpired(now: number): Promise<number> {
+    const result = await this.#db
+      .deleteFrom('oauth_models')
+      .where('expires_at', '<=', now)
+      .executeTakeFirst();
+    return Number(result.numDeletedRows);
+  }
+}

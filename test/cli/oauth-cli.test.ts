@@ -1,0 +1,218 @@
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DatabaseSync } from 'node:sqlite';
+import { after, before, describe, test } from 'node:test';
+import * as client from 'openid-client';
+import { sha256 } from '../../src/domain/crypto/secrets.ts';
+import { API, decodeJwt, discover } from '../support/oauth.ts';
+import { startGatehouse, type TestServer } from '../support/server.ts';
+
+const root = new URL('../..', import.meta.url).pathname;
+const bin = join(root, 'bin/gatehouse.js');
+const SECRET = 'cli-test-secret-0123456789abcdefghijklmnopqrstuvwxyz';
+
+describe('gatehouse clients / keys', () => {
+  let dataDir: string;
+  let env: Record<string, string>;
+  const oauth = { enabled: true, resources: [{ indicator: API, scopes: ['read', 'write'] }] };
+
+  function run(args: string[]) {
+    return spawnSync(process.execPath, [bin, ...args], {
+      cwd: root,
+      env: { ...process.env, ...env },
+      encoding: 'utf8',
+      timeout: 30_000,
+    });
+  }
+
+  function json(args: string[]): any {
+    const result = run(args);
+    assert.equal(result.status, 0, result.stderr);
+    return JSON.parse(result.stdout);
+  }
+
+  before(() => {
+    dataDir = mkdtempSync(join(tmpdir(), 'gatehouse-oauth-cli-'));
+    const configFile = join(dataDir, 'config.json');
+    writeFileSync(configFile, JSON.stringify({ oauth }));
+    env = {
+      GATEHOUSE_DATA_DIR: dataDir,
+      GATEHOUSE_CONFIG: configFile,
+      GATEHOUSE_SECRET: SECRET,
+      GATEHOUSE_LOG_LEVEL: 'silent',
+    };
+    assert.equal(run(['migrate']).status, 0);
+  });
+  after(() => rmSync(dataDir, { recursive: true, force: true }));
+
+  test('add prints the id and a secret once, stores only its hash; list never shows a secret', () => {
+    const added = json([
+      'clients',
+      'add',
+      '--id',
+      'cli-app',
+      '--type',
+      'confidential',
+      '--name',
+      'CLI App',
+      '--redirect-uri',
+      'https://cli.example.test/callback',
+      '--scope',
+      'openid email read',
+      '--resource',
+      API,
+    ]);
+    assert.equal(added.client_id, 'cli-app');
+    assert.equal(Buffer.from(added.client_secret, 'base64url').length, 32);
+    const listed = run(['clients', 'list']);
+    assert.ok(!listed.stdout.includes(added.client_secret));
+    const app = JSON.parse(listed.stdout).find((c: { client_id: string }) => c.client_id === 'cli-app');
+    assert.equal(app.confidential, true);
+    assert.equal(app.source, 'cli');
+    const db = new DatabaseSync(join(dataDir, 'gatehouse.sqlite'), { readOnly: true });
+    try {
+      const row = db.prepare("select * from oauth_clients where client_id = 'cli-app'").get();
+      assert.equal(row?.['secret_hash'], sha256(added.client_secret));
+      assert.ok(!JSON.stringify(row).includes(added.client_secret));
+    } finally {
+      db.close();
+    }
+    const publicClient = json([
+      'clients',
+      'add',
+      '--id',
+      'cli-spa',
+      '--type',
+      'public',
+      '--redirect-uri',
+      'https://spa.cli.example.test/cb',
+    ]);
+    assert.equal(publicClient.client_secret, null);
+  });
+
+  test('clients that break the profile are refused with the reason', () => {
+    const http = run([
+      'clients',
+      'add',
+      '--id',
+      'bad',
+      '--type',
+      'public',
+      '--redirect-uri',
+      'http://bad.example.test/cb',
+    ]);
+    assert.equal(http.status, 1);
+    assert.match(http.stderr, /https/);
+    const publicService = run([
+      'clients',
+      'add',
+      '--id',
+      'bad2',
+      '--type',
+      'public',
+      '--grant',
+      'client_credentials',
+    ]);
+    assert.equal(publicService.status, 1);
+    assert.match(publicService.stderr, /confidential/);
+    const unknownResource = run([
+      'clients',
+      'add',
+      '--id',
+      'bad3',
+      '--type',
+      'confidential',
+      '--grant',
+      'client_credentials',
+      '--resource',
+      'https://nope.example.test',
+    ]);
+    assert.match(unknownResource.stderr, /not declared/);
+    const duplicate = run([
+      'clients',
+      'add',
+      '--id',
+      'cli-app',
+      '--type',
+      'public',
+      '--redirect-uri',
+      'https://x.example.test/cb',
+    ]);
+    assert.equal(duplicate.status, 1);
+    assert.match(duplicate.stderr, /already exists/);
+    assert.equal(run(['clients', 'frobnicate']).status, 2);
+  });
+
+  describe('with a running server on the same database', () => {
+    let server: TestServer;
+    let secret: string;
+    before(async () => {
+      secret = json([
+        'clients',
+        'add',
+        '--id',
+        'cli-service',
+        '--type',
+        'confidential',
+        '--grant',
+        'client_credentials',
+        '--scope',
+        'read',
+        '--resource',
+        API,
+      ]).client_secret;
+      server = await startGatehouse({ dataDir, secret: SECRET, oauth });
+    });
+    after(() => server.close());
+
+    test('a CLI client authenticates with its secret; rotate-secret swaps it at once; remove ends it', async () => {
+      const tokens = await client.clientCredentialsGrant(
+        await discover(server, { client_id: 'cli-service', client_secret: secret }),
+        { scope: 'read' },
+      );
+      assert.equal(decodeJwt(tokens.access_token).payload['aud'], API);
+      const rotated = json(['clients', 'rotate-secret', '--id', 'cli-service']).client_secret;
+      assert.notEqual(rotated, secret);
+      await assert.rejects(
+        client.clientCredentialsGrant(
+          await discover(server, { client_id: 'cli-service', client_secret: secret }),
+          { scope: 'read' },
+        ),
+      );
+      await client.clientCredentialsGrant(
+        await discover(server, { client_id: 'cli-service', client_secret: rotated }),
+        { scope: 'read' },
+      );
+      assert.deepEqual(json(['clients', 'remove', '--id', 'cli-service']), {
+        client_id: 'cli-service',
+        removed: true,
+      });
+      await assert.rejects(
+        client.clientCredentialsGrant(
+          await discover(server, { client_id: 'cli-service', client_secret: rotated }),
+          { scope: 'read' },
+        ),
+      );
+      const types = (await server.services.stores.audit.list({ limit: 50 })).map((event) => event.type);
+      for (const type of ['oauth.client_created', 'oauth.client_secret_rotated', 'oauth.client_removed'])
+        assert.ok(types.includes(type), type);
+    });
+
+    test('keys rotate: new keys for both algorithms, published by the running server, signing later', async () => {
+      const before = (await (await fetch(`${server.url}/oauth/jwks`)).json()).keys.map(
+        (k: { kid: string }) => k.kid,
+      );
+      const { keys } = json(['keys', 'rotate']);
+      assert.deepEqual(keys.map((k: { alg: string }) => k.alg).sort(), ['ES256', 'RS256']);
+      assert.ok(Date.parse(keys[0].signsFrom) > Date.now() + 30 * 60_000, 'signs after the lead time');
+      await server.services.oauth!.refreshKeys();
+      const after = (await (await fetch(`${server.url}/oauth/jwks`)).json()).keys.map(
+        (k: { kid: string }) => k.kid,
+      );
+      assert.deepEqual(after.sort(), [...before, ...keys.map((k: { kid: string }) => k.kid)].sort());
+    });
+  });
+});
