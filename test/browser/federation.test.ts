@@ -2,6 +2,8 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { launchBrowser, skipUnlessChromium } from '../support/browser.ts';
+import { secretFromBase32, totpCode } from '../../src/domain/mfa/totp.ts';
+import { currentCode } from '../support/mfa.ts';
 import { startOidcProvider, type TestIdp } from '../support/oidc-provider.ts';
 import { readSignInMail, startGatehouse, type TestServer } from '../support/server.ts';
 
@@ -30,7 +32,7 @@ describe('federation in Chromium', { skip: skipUnlessChromium() }, () => {
       },
     });
     await idp.registerClient([`${server.url}/auth/acme/callback`, `${server.url}/auth/acme-post/callback`]);
-    for (const login of ['ada', 'bob', 'carol']) {
+    for (const login of ['ada', 'bob', 'carol', 'dave']) {
       idp.accounts.set(login, {
         sub: `${login}-sub`,
         email: `${login}@example.com`,
@@ -123,6 +125,43 @@ describe('federation in Chromium', { skip: skipUnlessChromium() }, () => {
     await page.getByRole('button', { name: 'Unlink Acme ID' }).click();
     await page.getByText('Acme ID is unlinked.').waitFor();
     assert.equal(await page.locator('#identities > li').count(), 0);
+  });
+
+  test('with an authenticator app, the return from the provider opens on the second-factor step', async () => {
+    const page = await newPage();
+    await page.goto(`${server.url}/sign-in`);
+    await page.getByRole('link', { name: 'Continue with Acme ID', exact: true }).click();
+    await atProvider(page, 'dave');
+    await page.waitForURL(`${server.url}/account`);
+    // Turn on the authenticator app through the API, as the account page would.
+    const post = (path: string, body: unknown) =>
+      page.evaluate(
+        async ([url, json]) => {
+          const response = await fetch(url as string, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json' },
+            body: JSON.stringify(json),
+          });
+          return (await response.json()) as { secret?: string };
+        },
+        [path, body] as const,
+      );
+    const { secret } = await post('/api/v1/mfa/totp/setup', {});
+    assert.ok(secret);
+    await post('/api/v1/mfa/totp/confirm', { code: currentCode(server, secret) });
+
+    await page.getByRole('button', { name: 'Sign out', exact: true }).click();
+    await page.waitForURL(`${server.url}/sign-in`);
+    await page.getByRole('link', { name: 'Continue with Acme ID', exact: true }).click();
+    // The provider remembers dave: straight back, to the second step of signing in.
+    await page.waitForURL(`${server.url}/sign-in?step=second-factor**`);
+    await page.getByLabel('Authenticator code').waitFor();
+    // The code used at enrolment is spent; the next step's code is within the ±1 step window.
+    const nextCode = totpCode(secretFromBase32(secret), server.services.clock.now() + 30_000);
+    await page.getByLabel('Authenticator code').fill(nextCode);
+    await page.getByRole('button', { name: 'Verify' }).click();
+    await page.waitForURL(`${server.url}/account`);
+    assert.ok((await sessionUser(page)).user.id);
   });
 
   test('a provider that answers by cross-site form POST signs in (SameSite=None flow cookie)', async () => {

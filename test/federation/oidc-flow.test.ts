@@ -3,6 +3,7 @@ import { after, before, describe, test } from 'node:test';
 import type { AuditEvent } from '../../src/ports/audit-log.ts';
 import { TestClient, type TestResponse } from '../support/http-client.ts';
 import { type IdTokenShape, type IssuerAccount, JoseIssuer } from '../support/jose-issuer.ts';
+import { currentCode, enrolTotp } from '../support/mfa.ts';
 import { readSignInMail, startGatehouse, TestClock, type TestServer } from '../support/server.ts';
 
 /**
@@ -588,6 +589,34 @@ describe('federation: OpenID Connect sign-in over HTTP', () => {
     } finally {
       await strict.close();
     }
+  });
+
+  test('a user with an authenticator app finishes a federated sign-in on the second-factor step', async () => {
+    const account = person();
+    const first = new TestClient(server.url);
+    const started = await first.get('/auth/test?redirectTo=/account');
+    const { callbackUrl } = await issuer.authorize(started.headers.get('location') ?? '', account);
+    await first.get(callbackUrl.pathname + callbackUrl.search);
+    assert.equal((await first.get('/api/v1/session')).status, 200);
+    const { secret } = await enrolTotp(server, first, clock);
+
+    const browser = new TestClient(server.url);
+    const again = await browser.get('/auth/test?redirectTo=/account');
+    const back = await issuer.authorize(again.headers.get('location') ?? '', account);
+    const landed = await browser.get(back.callbackUrl.pathname + back.callbackUrl.search);
+    assert.equal(landed.status, 302);
+    assert.equal(landed.headers.get('location'), '/sign-in?step=second-factor&redirectTo=%2Faccount');
+    assert.equal((await browser.get('/api/v1/session')).body.error.code, 'mfa_required');
+    const page = await browser.get('/sign-in?step=second-factor&redirectTo=%2Faccount');
+    assert.equal(page.status, 200);
+    assert.match(page.text, /data-second-factor="ask"/);
+    const verified = await browser.post('/api/v1/mfa/verify', { code: currentCode(server, secret) });
+    assert.equal(verified.status, 200, verified.text);
+    const session = await browser.get('/api/v1/session');
+    assert.equal(session.status, 200);
+    assert.ok(session.body.session.amr.includes('fed'));
+    // Once signed in, the sign-in page has no step to show.
+    assert.equal((await browser.get('/sign-in')).status, 302);
   });
 
   /** Continue with email through the link; returns the user id. */

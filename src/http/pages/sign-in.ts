@@ -1,6 +1,6 @@
 import type { Context } from 'hono';
 import type { AppEnv } from '../app-env.ts';
-import { currentSession } from '../auth.ts';
+import { currentSession, pendingSession } from '../auth.ts';
 import type { ClientAssets } from './assets.ts';
 import { html, type SafeHtml } from './html.ts';
 import { federationButtons, federationNotice, pendingLinkEmail } from './federation.ts';
@@ -58,6 +58,14 @@ export async function signInPage(
   // visitor sees the form instead of being sent straight back (src/http/pages/interaction.ts).
   if (c.req.query('reauth') !== '1' && (await currentSession(c)))
     return c.redirect(absolute ?? '/account', 302);
+  // A first factor that came back by redirect (a federated sign-in) and needs the second: the
+  // page opens on the second-factor step (the API refuses everything else until it is done).
+  const pending = await pendingSession(c);
+  const secondFactor = pending
+    ? (await c.get('services').factorPolicy.standing(pending.user.id)).secondFactorEnrolled
+      ? 'ask'
+      : 'enrol'
+    : null;
   const { appName, emailAuth } = c.get('services').config;
   const ttlMinutes = Math.round(emailAuth.ttlMs / 60_000);
   // A provider account waits to be linked: the owner signs in with the address it matched.
@@ -117,7 +125,7 @@ ${secondFactorStep()}
     title: mode === 'sign-up' ? 'Create your account' : 'Sign in',
     page: 'sign-in',
     body,
-    data: { mode, 'redirect-to': target },
+    data: { mode, 'redirect-to': target, 'second-factor': secondFactor },
   });
 }
 

@@ -172,9 +172,18 @@ async function callback(
     return c.redirect(await landing(c, error.reason, provider.id), 302);
   }
   switch (outcome.kind) {
-    case 'signed_in':
-      await startSession(c, outcome.user.id, outcome.amr);
+    case 'signed_in': {
+      const issued = await startSession(c, outcome.user.id, outcome.amr);
+      // A federated sign-in is one factor: when the factor policy wants the second, the sign-in
+      // page asks for it (the half-authenticated session is all this browser holds until then).
+      if (issued.session.mfaPending) {
+        const query = new URLSearchParams({ step: 'second-factor' });
+        if (outcome.redirectTo)
+          query.set('redirectTo', services.redirects.toRelativeIfLocal(outcome.redirectTo));
+        return c.redirect(`/sign-in?${query}`, 302);
+      }
       return c.redirect(outcome.redirectTo ?? '/account', 302);
+    }
     case 'linked':
       return c.redirect(outcome.redirectTo ?? noticeUrl('/account', 'linked', provider.id), 302);
     case 'link_required':

@@ -40,6 +40,16 @@ export function initSignIn(): void {
   };
   const autofill = new PasskeyAutofill(redirectTo, signedInWithPasskey, passkeyFailed);
 
+  // Back from a federated sign-in that needs the second factor: that is the only step left.
+  const secondFactor = document.body.dataset['secondFactor'];
+  if (secondFactor) {
+    askSecondFactor(
+      { mfa_required: true, enrol: secondFactor === 'enrol', redirectTo: redirectTo ?? null },
+      steps,
+    );
+    return;
+  }
+
   if (browserSupportsWebAuthn()) {
     byId('passkey-option').hidden = false;
     void autofill.start();
