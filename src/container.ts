@@ -132,7 +132,7 @@ export async function createGatehouse(config: Config, options: GatehouseOptions 
   audit.subscribe(new SecurityNotifications({ users, mail, config, log }).onEvent);
   // Issue #3: passwords, second factors, step-up and the account lifecycle.
   const accountTokens = new AccountTokens(stores.accountTokens, clock);
-  const notices = new CredentialNotices(mail, config);
+  const notices = new CredentialNotices(mail, config, clock);
   const account = new AccountService({
     users,
     passwords: stores.passwords,
@@ -176,7 +176,15 @@ export async function createGatehouse(config: Config, options: GatehouseOptions 
     clock,
     config,
   });
-  const emailChange = new EmailChangeService({ users, tokens: accountTokens, sessions, mail, audit, config });
+  const emailChange = new EmailChangeService({
+    users,
+    tokens: accountTokens,
+    sessions,
+    mail,
+    audit,
+    config,
+    clock,
+  });
   const emailAuth = new EmailAuthService({
     challenges: stores.emailChallenges,
     users,

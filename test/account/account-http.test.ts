@@ -53,6 +53,7 @@ describe('account lifecycle', () => {
     );
 
     const notice = await mailMatching(server, 'before@example.com', /address was changed/);
+    assert.match(notice.text, /Device: Chrome on Linux · IP address: 127\.0\.0\.1/);
     assert.match(notice.text, /After@example\.com/);
     assert.match(notice.text, /7 days/);
     const revertToken = tokenIn(notice, '/email/revert');

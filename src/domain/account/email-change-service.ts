@@ -1,5 +1,6 @@
 import type { Config } from '../../config/schema.ts';
 import { AppError } from '../../errors/app-error.ts';
+import type { Clock } from '../../ports/clock.ts';
 import type { UserRecord } from '../../ports/user-store.ts';
 import type { AuditRecorder } from '../audit/audit-recorder.ts';
 import {
@@ -9,6 +10,7 @@ import {
 } from '../mail/account-templates.ts';
 import type { MailService } from '../mail/mail-service.ts';
 import type { RequestContext } from '../request-context.ts';
+import { deviceLabel } from '../sessions/device-label.ts';
 import type { SessionService } from '../sessions/session-service.ts';
 import { normalizeEmail } from '../users/email-address.ts';
 import type { UserService } from '../users/user-service.ts';
@@ -21,6 +23,7 @@ export interface EmailChangeDeps {
   mail: MailService;
   audit: AuditRecorder;
   config: Config;
+  clock: Clock;
 }
 
 const invalidLink = (): AppError =>
@@ -128,6 +131,9 @@ export class EmailChangeService {
           newAddress: consumed.email,
           revertLink: `${config.origin}/email/revert#token=${revertToken}`,
           ttlDays: Math.round(config.emailChange.revertTtlMs / 86_400_000),
+          at: this.#deps.clock.now(),
+          device: deviceLabel(context.userAgent),
+          ip: context.ip,
         },
       ),
     );

@@ -1,6 +1,6 @@
 import type { MailMessage } from '../../ports/mail.ts';
 import { escapeHtml } from './html.ts';
-import { type Brand, layout } from './templates.ts';
+import { type Brand, layout, noticeFacts } from './templates.ts';
 
 /**
  * Mail for the account lifecycle (issue #3): password sign-up and reset, change of address and
@@ -139,8 +139,19 @@ export function emailInUseMessage(brand: Brand, input: { to: string; origin: str
 
 export function emailChangedNotice(
   brand: Brand,
-  input: { to: string; newAddress: string; revertLink: string; ttlDays: number },
+  input: {
+    to: string;
+    newAddress: string;
+    revertLink: string;
+    ttlDays: number;
+    at: number;
+    device: string;
+    ip: string | null;
+  },
 ): MailMessage {
+  const facts = noticeFacts(input)
+    .map(([label, value]) => `${label}: ${value}`)
+    .join(' · ');
   return linkMessage(brand, {
     to: input.to,
     subject: `Your ${brand.appName} address was changed`,
@@ -148,7 +159,7 @@ export function emailChangedNotice(
     intro: `Your ${brand.appName} account now uses ${input.newAddress} instead of this address. If you did not do this, undo it with this link; it also signs out every device:`,
     action: 'Undo the change',
     link: input.revertLink,
-    after: `The link works once, for ${input.ttlDays} days. If you made this change, you can ignore this message.`,
+    after: `${facts}. The link works once, for ${input.ttlDays} days. If you made this change, you can ignore this message.`,
   });
 }
 
@@ -177,9 +188,22 @@ const CHANGE_SENTENCES: Record<CredentialChange, string> = {
 
 export function credentialChangedNotice(
   brand: Brand,
-  input: { to: string; change: CredentialChange; origin: string; remainingRecoveryCodes?: number },
+  input: {
+    to: string;
+    change: CredentialChange;
+    origin: string;
+    remainingRecoveryCodes?: number;
+    at: number;
+    device: string;
+    ip: string | null;
+  },
 ): MailMessage {
-  const paragraphs = [CHANGE_SENTENCES[input.change]];
+  const paragraphs = [
+    CHANGE_SENTENCES[input.change],
+    noticeFacts(input)
+      .map(([label, value]) => `${label}: ${value}`)
+      .join(' · '),
+  ];
   if (input.remainingRecoveryCodes !== undefined) {
     paragraphs.push(`You have ${input.remainingRecoveryCodes} unused recovery codes left.`);
   }

@@ -99,6 +99,19 @@ const NOTICES: Record<
  * account page (sign out everywhere, remove passkeys). The device is a coarse label from a
  * fixed list (deviceLabel), never the raw user agent, so a stranger's text never reaches the mail.
  */
+/** When, from which device and address: the facts every security mail states. */
+export function noticeFacts(input: {
+  at: number;
+  device: string;
+  ip: string | null;
+}): Array<[string, string]> {
+  return [
+    ['When', `${new Date(input.at).toISOString().slice(0, 16).replace('T', ' ')} UTC`],
+    ['Device', input.device],
+    ['IP address', input.ip ?? 'unknown'],
+  ];
+}
+
 export function securityNoticeMessage(
   brand: Brand,
   input: {
@@ -111,12 +124,7 @@ export function securityNoticeMessage(
   },
 ): MailMessage {
   const notice = NOTICES[input.kind];
-  const when = `${new Date(input.at).toISOString().slice(0, 16).replace('T', ' ')} UTC`;
-  const facts: Array<[string, string]> = [
-    ['When', when],
-    ['Device', input.device],
-    ['IP address', input.ip ?? 'unknown'],
-  ];
+  const facts = noticeFacts(input);
   const ifNotYou =
     'If this was you, there is nothing to do. If it was not, secure your account now: sign out everywhere and remove any passkey you do not recognise.';
   const text = [

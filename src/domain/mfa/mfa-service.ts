@@ -110,7 +110,7 @@ export class MfaService {
     }
     const codes = await this.#storeNewRecoveryCodes(user.id);
     await audit.record(context, { type: 'mfa.totp_enabled', outcome: 'success', userId: user.id });
-    await notices.send(user, 'totp_enabled');
+    await notices.send(user, 'totp_enabled', context);
     return codes;
   }
 
@@ -120,7 +120,7 @@ export class MfaService {
     if (!(await totp.delete(user.id))) throw new AppError('not_found', 'No authenticator app is set up.');
     await recoveryCodes.deleteAll(user.id);
     await audit.record(context, { type: 'mfa.totp_removed', outcome: 'success', userId: user.id });
-    await notices.send(user, 'totp_removed');
+    await notices.send(user, 'totp_removed', context);
   }
 
   /** A new set of recovery codes (the old set stops working), only beside an authenticator. */
@@ -135,7 +135,7 @@ export class MfaService {
       outcome: 'success',
       userId: user.id,
     });
-    await notices.send(user, 'recovery_codes_generated');
+    await notices.send(user, 'recovery_codes_generated', context);
     return codes;
   }
 
@@ -153,7 +153,7 @@ export class MfaService {
     const ok =
       'code' in input
         ? await this.#useTotp(user.id, input.code)
-        : await this.#useRecoveryCode(user, input.recoveryCode);
+        : await this.#useRecoveryCode(user, input.recoveryCode, context);
     await audit.record(context, {
       type: kind === 'recovery_code' && ok ? 'mfa.recovery_code_used' : 'sign_in.second_factor',
       outcome: ok ? 'success' : 'failure',
@@ -175,12 +175,12 @@ export class MfaService {
     return step !== null && (await totp.useStep(userId, step));
   }
 
-  async #useRecoveryCode(user: UserRecord, typed: string): Promise<boolean> {
+  async #useRecoveryCode(user: UserRecord, typed: string, context: RequestContext): Promise<boolean> {
     const { recoveryCodes, clock, notices } = this.#deps;
     const normalized = normalizeRecoveryCode(typed);
     if (!normalized) return false;
     if (!(await recoveryCodes.consume(user.id, recoveryCodeHash(normalized), clock.now()))) return false;
-    await notices.send(user, 'recovery_code_used', await recoveryCodes.countUnused(user.id));
+    await notices.send(user, 'recovery_code_used', context, await recoveryCodes.countUnused(user.id));
     return true;
   }
 

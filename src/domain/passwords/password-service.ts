@@ -142,7 +142,7 @@ export class PasswordService {
       userId: user.id,
       details: { via: 'password.sign_up' },
     });
-    if (!created) await notices.send(user, 'password_set');
+    if (!created) await notices.send(user, 'password_set', context);
     return { user, amr: SIGN_UP_CONFIRMED_AMR };
   }
 
@@ -262,7 +262,7 @@ export class PasswordService {
       userId: user.id,
       details: { sessionsRevoked: revoked },
     });
-    await notices.send(user, 'password_reset');
+    await notices.send(user, 'password_reset', context);
     return user;
   }
 
@@ -297,7 +297,7 @@ export class PasswordService {
       sessionId: input.sessionId,
       details: { sessionsRevoked: revoked },
     });
-    await notices.send(user, 'password_changed');
+    await notices.send(user, 'password_changed', context);
   }
 
   /** Parameters went up since this hash was made: store a new one while the password is known. */
