@@ -71,9 +71,17 @@ describe('second factors', () => {
     const again = await client.post('/api/v1/mfa/totp/setup');
     assert.equal(again.status, 409);
     assert.equal(again.body.error.code, 'totp_already_enrolled');
-    const notice = await mailMatching(server, 'enrol@example.com', /Security change/, /authenticator app was set up/);
+    const notice = await mailMatching(
+      server,
+      'enrol@example.com',
+      /Security change/,
+      /authenticator app was set up/,
+    );
     // Like every security notice: when, from which device and which address.
-    assert.match(notice.text, /When: \d{4}-\d{2}-\d{2} \d{2}:\d{2} UTC · Device: Chrome on Linux · IP address: 127\.0\.0\.1/);
+    assert.match(
+      notice.text,
+      /When: \d{4}-\d{2}-\d{2} \d{2}:\d{2} UTC · Device: Chrome on Linux · IP address: 127\.0\.0\.1/,
+    );
     const events = await server.services.stores.audit.list({ userId, limit: 20 });
     assert.ok(events.some((e) => e.type === 'mfa.totp_enabled' && e.outcome === 'success'));
   });
