@@ -123,6 +123,8 @@ describe('no enumeration by timing', () => {
     const gap = Math.abs(median(samples.known) - median(samples.unknown));
     const report = `z=${z.toFixed(2)} median known=${median(samples.known).toFixed(2)} ms unknown=${median(samples.unknown).toFixed(2)} ms`;
     assert.ok(Math.abs(z) < Z_LIMIT, report);
-    assert.ok(gap < median(samples.known) / 10, report);
+    // A quarter of the request: far below the sealed mail and token write the control adds,
+    // and above the scheduling noise of a shared machine (z decides significance).
+    assert.ok(gap < median(samples.known) / 4, report);
   });
 });

@@ -200,6 +200,14 @@ export class PasswordService {
     const user = await users.findByEmail(email);
     const brand = { appName: config.appName };
     if (!user) {
+      // The same writes as for a real account (a token row, a queued mail, an audit event), so
+      // the work done says nothing either. A token with no user can reset nothing.
+      await tokens.issue({
+        purpose: 'password_reset',
+        userId: null,
+        email,
+        ttlMs: config.passwords.resetTtlMs,
+      });
       await mail.enqueue(resetNoAccountMessage(brand, { to: email, origin: config.origin }));
       await audit.record(context, {
         type: 'password.reset_requested',

@@ -3,11 +3,11 @@ import { z } from 'zod';
 import { PASSWORD_AMR } from '../../domain/passwords/password-service.ts';
 import { normalizeEmail } from '../../domain/users/email-address.ts';
 import { AppError } from '../../errors/app-error.ts';
+import { afterResponse } from '../after-response.ts';
 import { apiRoute } from '../api-route.ts';
 import type { AppEnv } from '../app-env.ts';
 import { currentSession, startSession } from '../auth.ts';
 import { countingFailures } from '../auth-failures.ts';
-import { requestLog } from '../middleware/request-context.ts';
 import type { OpenApiRegistry } from '../openapi/registry.ts';
 import { checkedRedirectTarget } from '../redirect-target.ts';
 import { mfaRequiredSchema, signInResponse } from '../sign-in-response.ts';
@@ -130,13 +130,10 @@ export function mountPasswordRoutes(app: Hono<AppEnv>, registry: OpenApiRegistry
     async (c, { body }) => {
       normalizeEmail(body.email); // a malformed address is still a 400, answered now
       // Whether the address has an account decides the work that follows (a reset token or
-      // not). Doing it after the answer keeps the response time independent of it: no
-      // enumeration by timing. Failures are logged; mail delivery never fails a request anyway.
-      const log = requestLog(c);
-      void c
-        .get('services')
-        .passwords.requestReset(body, c.get('requestContext'))
-        .catch((error: unknown) => log.error({ err: error }, 'password reset request failed'));
+      // not): done after the answer, it cannot show in the response time (no enumeration).
+      const { passwords } = c.get('services');
+      const context = c.get('requestContext');
+      afterResponse(c, 'password reset request', () => passwords.requestReset(body, context));
       return c.json(ACCEPTED, 202);
     },
   );
