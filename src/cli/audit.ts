@@ -10,6 +10,7 @@ import { deriveKey } from '../domain/crypto/secrets.ts';
 import type { AuditFilter, AuditLog, StoredAuditRecord } from '../ports/audit-log.ts';
 import { migrationStatus, openDatabase } from '../storage/sql/open-database.ts';
 import { createSqlStores } from '../storage/sql/stores.ts';
+import { publicAuditEvent } from '../domain/audit/public-event.ts';
 
 const auditUsage = `Usage:
   gatehouse audit verify [--json]
@@ -133,23 +134,9 @@ function parse<const O extends ParseArgsOptionsConfig>(args: string[], options: 
 const UNSAFE_IN_EXPORT = /[\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
 
 function exportLine(event: StoredAuditRecord): string {
-  const json = JSON.stringify({
-    seq: event.seq,
-    id: event.id,
-    time: new Date(event.at).toISOString(),
-    at: event.at,
-    type: event.type,
-    outcome: event.outcome,
-    userId: event.userId,
-    actorId: event.actorId,
-    sessionId: event.sessionId,
-    ip: event.ip,
-    userAgent: event.userAgent,
-    requestId: event.requestId,
-    details: JSON.parse(event.details) as unknown,
-    prevHash: event.prevHash,
-    hash: event.hash,
-  });
+  const json = JSON.stringify(
+    publicAuditEvent({ ...event, details: JSON.parse(event.details) as Record<string, unknown> }),
+  );
   return `${json.replace(UNSAFE_IN_EXPORT, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`)}\n`;
 }
 

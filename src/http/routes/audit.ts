@@ -1,8 +1,8 @@
 import type { Hono } from 'hono';
 import { z } from 'zod';
+import { publicAuditEvent } from '../../domain/audit/public-event.ts';
 import { type AuditEventType, auditEventTypes } from '../../domain/audit/audit-recorder.ts';
 import { parseTimeBound } from '../../domain/audit/time-bound.ts';
-import type { AuditEvent } from '../../ports/audit-log.ts';
 import { apiRoute } from '../api-route.ts';
 import type { AppEnv } from '../app-env.ts';
 import type { OpenApiRegistry } from '../openapi/registry.ts';
@@ -57,26 +57,6 @@ const auditEventSchema = z
   })
   .meta({ id: 'AuditEvent' });
 
-function auditEventJson(event: AuditEvent): z.infer<typeof auditEventSchema> {
-  return {
-    seq: event.seq,
-    id: event.id,
-    time: new Date(event.at).toISOString(),
-    at: event.at,
-    type: event.type,
-    outcome: event.outcome,
-    userId: event.userId,
-    actorId: event.actorId,
-    sessionId: event.sessionId,
-    ip: event.ip,
-    userAgent: event.userAgent,
-    requestId: event.requestId,
-    details: event.details,
-    prevHash: event.prevHash,
-    hash: event.hash,
-  };
-}
-
 /** GET /api/v1/audit: the audit log, for administrators (adminEmails). */
 export function mountAuditRoutes(app: Hono<AppEnv>, registry: OpenApiRegistry): void {
   apiRoute(
@@ -112,7 +92,7 @@ export function mountAuditRoutes(app: Hono<AppEnv>, registry: OpenApiRegistry): 
         sessionId: session.id,
         details: { filter, cursor: query.cursor ?? null, returned: page.items.length },
       });
-      return c.json({ events: page.items.map(auditEventJson), nextCursor: page.nextCursor });
+      return c.json({ events: page.items.map(publicAuditEvent), nextCursor: page.nextCursor });
     },
   );
 }
