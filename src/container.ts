@@ -35,6 +35,8 @@ import type { AppEnv } from './http/app-env.ts';
 import { createApp } from './http/app.ts';
 import { createNodeListener } from './http/node-listener.ts';
 import { providerRoute } from './http/oauth-listener.ts';
+import { sessionCheckFastPath } from './http/session-check-fast-path.ts';
+import { ClientIpResolver } from './http/client-ip.ts';
 import { sessionBridge } from './http/oauth-session-bridge.ts';
 import { oauthProviderPages } from './http/pages/oauth-provider-pages.ts';
 import { type Clock, systemClock } from './ports/clock.ts';
@@ -294,7 +296,10 @@ export async function createGatehouse(config: Config, options: GatehouseOptions 
     listen() {
       return new Promise((resolve, reject) => {
         const started = createServer(
-          createNodeListener(app, oauth ? providerRoute(oauth, config.trustedProxies, log) : undefined),
+          createNodeListener(app, {
+            ...(oauth ? { routeFirst: providerRoute(oauth, config.trustedProxies, log) } : {}),
+            sessionCheck: sessionCheckFastPath(services, new ClientIpResolver(config.trustedProxies)),
+          }),
         );
         started.once('error', reject);
         // Slow-client protection: a request must arrive whole within this time.

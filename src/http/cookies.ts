@@ -1,5 +1,6 @@
 import type { Context } from 'hono';
-import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
+import { deleteCookie, setCookie } from 'hono/cookie';
+import { parse } from 'hono/utils/cookie';
 import type { AppEnv } from './app-env.ts';
 
 /**
@@ -27,5 +28,10 @@ export function clearHostCookie(c: Context<AppEnv>, name: string): void {
 }
 
 export function readCookie(c: Context<AppEnv>, name: string): string | undefined {
-  return getCookie(c, name);
+  return cookieFromHeader(c.req.header('cookie'), name);
+}
+
+/** One cookie's value from a raw Cookie header (also read outside Hono: session-check-fast-path.ts). */
+export function cookieFromHeader(header: string | undefined, name: string): string | undefined {
+  return header ? parse(header, name)[name] : undefined;
 }

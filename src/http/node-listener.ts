@@ -4,18 +4,35 @@ import type { Hono } from 'hono';
 import type { AppEnv } from './app-env.ts';
 import { applySecurityHeaders } from './middleware/security-headers.ts';
 
-/**
- * The Node request listener serving the app: security headers first, then Hono. `routeFirst`
- * (the OAuth provider, when enabled: oauth-listener.ts) may take a request before Hono does.
- */
+export interface NodeListenerRoutes {
+  /** The OAuth provider, when enabled (oauth-listener.ts): takes its own paths before Hono. */
+  routeFirst?: (request: IncomingMessage, response: ServerResponse) => boolean;
+  /** The session check's common case (session-check-fast-path.ts); true when it answered. */
+  sessionCheck?: (request: IncomingMessage, response: ServerResponse) => Promise<boolean>;
+}
+
+/** The Node request listener serving the app: security headers first, then the routes above, then Hono. */
 export function createNodeListener(
   app: Hono<AppEnv>,
-  routeFirst?: (request: IncomingMessage, response: ServerResponse) => boolean,
+  routes: NodeListenerRoutes = {},
 ): (request: IncomingMessage, response: ServerResponse) => void {
   const listener = getRequestListener(app.fetch);
+  const { routeFirst, sessionCheck } = routes;
   return (request, response) => {
     applySecurityHeaders(response);
     if (routeFirst?.(request, response)) return;
+    if (sessionCheck && request.method === 'GET') {
+      sessionCheck(request, response).then(
+        (answered) => {
+          if (!answered) void listener(request, response);
+        },
+        // It answers nothing before its last step; a throw there leaves the request to the app.
+        () => {
+          if (!response.headersSent) void listener(request, response);
+        },
+      );
+      return;
+    }
     void listener(request, response);
   };
 }

@@ -70,26 +70,57 @@ export class SessionService {
    * `touchAfterMs` (minutes) or the rolling expiry is due for renewal (a day).
    */
   async validate(token: string): Promise<ValidatedSession | undefined> {
-    // A token of the wrong shape cannot match; skip the database.
-    if (token.length !== 43) return undefined;
-    const found = await this.#store.findByTokenHash(sha256(token));
+    const found = await this.#find(token);
     if (!found) return undefined;
     const { session } = found;
     const now = this.#clock.now();
-    const idleDeadline = session.lastSeenAt + this.#policy.idleTimeoutMs;
-    if (now >= session.expiresAt || now >= session.absoluteExpiresAt || now >= idleDeadline) {
+    const due = this.#due(session, now);
+    if (due.expired) {
       await this.#store.deleteById(session.id);
       return undefined;
     }
-    let renewedExpiresAt: number | null = null;
-    const rollingTarget = Math.min(now + this.#policy.rollingLifetimeMs, session.absoluteExpiresAt);
-    if (rollingTarget - session.expiresAt >= this.#policy.renewAfterMs) renewedExpiresAt = rollingTarget;
-    if (renewedExpiresAt !== null || now - session.lastSeenAt >= this.#policy.touchAfterMs) {
+    const { renewedExpiresAt } = due;
+    if (due.write) {
       await this.#store.touch(session.id, now, renewedExpiresAt ?? undefined);
       session.lastSeenAt = now;
       if (renewedExpiresAt !== null) session.expiresAt = renewedExpiresAt;
     }
     return { ...found, renewedExpiresAt };
+  }
+
+  /**
+   * validate() for the common case, read-only: the session when it is valid and no write is due
+   * (neither last activity nor the rolling expiry); null when validate() has to decide, because
+   * it will write, delete or refuse. Nothing is changed, so calling validate() after a null is
+   * always safe. Used by the session-check fast path (src/http/session-check-fast-path.ts).
+   */
+  async readIfCurrent(token: string): Promise<SessionWithUser | null> {
+    const found = await this.#find(token);
+    if (!found) return null;
+    const due = this.#due(found.session, this.#clock.now());
+    return due.expired || due.write ? null : found;
+  }
+
+  #find(token: string): Promise<SessionWithUser | undefined> {
+    // A token of the wrong shape cannot match; skip the database.
+    if (token.length !== 43) return Promise.resolve(undefined);
+    return this.#store.findByTokenHash(sha256(token));
+  }
+
+  /** The one place that decides expiry, idle timeout, renewal and activity writes. */
+  #due(
+    session: SessionRecord,
+    now: number,
+  ): { expired: boolean; write: boolean; renewedExpiresAt: number | null } {
+    const idleDeadline = session.lastSeenAt + this.#policy.idleTimeoutMs;
+    if (now >= session.expiresAt || now >= session.absoluteExpiresAt || now >= idleDeadline) {
+      return { expired: true, write: false, renewedExpiresAt: null };
+    }
+    const rollingTarget = Math.min(now + this.#policy.rollingLifetimeMs, session.absoluteExpiresAt);
+    const renewedExpiresAt =
+      rollingTarget - session.expiresAt >= this.#policy.renewAfterMs ? rollingTarget : null;
+    const write = renewedExpiresAt !== null || now - session.lastSeenAt >= this.#policy.touchAfterMs;
+    return { expired: false, write, renewedExpiresAt };
   }
 
   list(userId: string): Promise<SessionRecord[]> {

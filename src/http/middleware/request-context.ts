@@ -13,9 +13,27 @@ const REQUEST_ID = /^[A-Za-z0-9._-]{8,64}$/;
 // unique across nodes and restarts and cost nothing on the hot path.
 const processPrefix = randomBytes(6).toString('base64url');
 let requestCounter = 0;
-function nextRequestId(): string {
+/** The caller's X-Request-Id when it is well-formed (a proxy's, to follow one request across hops), else a new one. */
+export function requestIdFor(incoming: string | undefined): string {
+  if (incoming && REQUEST_ID.test(incoming)) return incoming;
   requestCounter = (requestCounter + 1) % Number.MAX_SAFE_INTEGER;
   return `${processPrefix}-${requestCounter.toString(36)}`;
+}
+
+/** The one JSON access-log line per request. */
+export function logRequest(
+  log: Logger,
+  line: {
+    requestId: string;
+    method: string;
+    path: string;
+    status: number;
+    started: number;
+    ip: string | null;
+  },
+): void {
+  const { started, ...fields } = line;
+  log.info({ ...fields, ms: Math.round((performance.now() - started) * 10) / 10 }, 'request');
 }
 
 function socketAddress(c: Context<AppEnv>): string | undefined {
@@ -42,8 +60,7 @@ export function requestContext(services: Services, ipResolver: ClientIpResolver)
   const accessLog = services.log.isLevelEnabled('info');
   return async (c, next) => {
     const started = accessLog ? performance.now() : 0;
-    const incoming = c.req.header('x-request-id');
-    const requestId = incoming && REQUEST_ID.test(incoming) ? incoming : nextRequestId();
+    const requestId = requestIdFor(c.req.header('x-request-id'));
     const ip = ipResolver.resolve(socketAddress(c), c.req.header('x-forwarded-for'));
     const userAgent = c.req.header('user-agent')?.slice(0, 512) ?? null;
     c.set('services', services);
@@ -55,17 +72,14 @@ export function requestContext(services: Services, ipResolver: ClientIpResolver)
     else c.header('X-Request-Id', requestId);
     await next();
     if (accessLog) {
-      services.log.info(
-        {
-          requestId,
-          method: c.req.method,
-          path: c.req.path,
-          status: c.res.status,
-          ms: Math.round((performance.now() - started) * 10) / 10,
-          ip,
-        },
-        'request',
-      );
+      logRequest(services.log, {
+        requestId,
+        method: c.req.method,
+        path: c.req.path,
+        status: c.res.status,
+        started,
+        ip,
+      });
     }
   };
 }

@@ -20,24 +20,95 @@ function toSession(row: Selectable<SessionsTable>): SessionRecord {
   };
 }
 
-interface JoinedRow {
-  s_id: string;
-  token_hash: string;
-  user_id: string;
-  s_created_at: number;
-  last_seen_at: number;
-  expires_at: number;
-  absolute_expires_at: number;
-  auth_time: number;
-  amr: string;
-  ip: string | null;
-  user_agent: string | null;
-  mfa_pending: number;
-  email: string;
-  email_verified_at: number | null;
-  display_name: string | null;
-  u_created_at: number;
-  u_updated_at: number;
+/**
+ * The hot lookup's columns, in select order: the SQLite path reads the row as an array of
+ * values (node-sqlite-dialect.ts, firstRowValues) and PostgreSQL's named row is put in the same
+ * order, so one mapping (fromJoinedValues) serves both.
+ */
+const JOINED_COLUMNS = [
+  's.id as s_id',
+  's.token_hash',
+  's.user_id',
+  's.created_at as s_created_at',
+  's.last_seen_at',
+  's.expires_at',
+  's.absolute_expires_at',
+  's.auth_time',
+  's.amr',
+  's.ip',
+  's.user_agent',
+  's.mfa_pending',
+  'u.email',
+  'u.email_verified_at',
+  'u.display_name',
+  'u.created_at as u_created_at',
+  'u.updated_at as u_updated_at',
+] as const;
+/** The name each column has in a named row: the alias, else the bare column. */
+const JOINED_KEYS = JOINED_COLUMNS.map((column) => column.split(' as ')[1] ?? column.slice(2));
+
+function fromJoinedValues(values: unknown[]): SessionWithUser {
+  const [
+    id,
+    tokenHash,
+    userId,
+    createdAt,
+    lastSeenAt,
+    expiresAt,
+    absoluteExpiresAt,
+    authTime,
+    amr,
+    ip,
+    userAgent,
+    mfaPending,
+    email,
+    emailVerifiedAt,
+    displayName,
+    userCreatedAt,
+    userUpdatedAt,
+  ] = values as [
+    string,
+    string,
+    string,
+    number,
+    number,
+    number,
+    number,
+    number,
+    string,
+    string | null,
+    string | null,
+    number,
+    string,
+    number | null,
+    string | null,
+    number,
+    number,
+  ];
+  return {
+    session: {
+      id,
+      tokenHash,
+      userId,
+      createdAt,
+      lastSeenAt,
+      expiresAt,
+      absoluteExpiresAt,
+      authTime,
+      amr: JSON.parse(amr) as string[],
+      ip,
+      userAgent,
+      mfaPending: Number(mfaPending) === 1,
+    },
+    user: {
+      id: userId,
+      email,
+      emailVerifiedAt,
+      displayName,
+      createdAt: userCreatedAt,
+      updatedAt: userUpdatedAt,
+    },
+  };
 }
 
 export class SqlSessionStore implements SessionStore {
@@ -46,7 +117,7 @@ export class SqlSessionStore implements SessionStore {
    * Session validation runs on nearly every request: the query is compiled once and only the
    * parameter changes (saves Kysely's per-call query building).
    */
-  readonly #findByTokenHash: CompiledQuery<JoinedRow>;
+  readonly #findByTokenHash: CompiledQuery;
   readonly #syncReader: SyncReader | null;
 
   constructor(db: Kysely<Database>, syncReader: SyncReader | null = null) {
@@ -55,27 +126,9 @@ export class SqlSessionStore implements SessionStore {
     this.#findByTokenHash = db
       .selectFrom('sessions as s')
       .innerJoin('users as u', 'u.id', 's.user_id')
-      .select([
-        's.id as s_id',
-        's.token_hash',
-        's.user_id',
-        's.created_at as s_created_at',
-        's.last_seen_at',
-        's.expires_at',
-        's.absolute_expires_at',
-        's.auth_time',
-        's.amr',
-        's.ip',
-        's.user_agent',
-        's.mfa_pending',
-        'u.email',
-        'u.email_verified_at',
-        'u.display_name',
-        'u.created_at as u_created_at',
-        'u.updated_at as u_updated_at',
-      ])
+      .select(JOINED_COLUMNS)
       .where('s.token_hash', '=', '')
-      .compile() as CompiledQuery<JoinedRow>;
+      .compile();
   }
 
   async create(session: SessionRecord): Promise<void> {
@@ -100,34 +153,14 @@ export class SqlSessionStore implements SessionStore {
 
   async findByTokenHash(tokenHash: string): Promise<SessionWithUser | undefined> {
     const compiled = this.#findByTokenHash;
-    const row = this.#syncReader
-      ? (this.#syncReader(compiled.sql, [tokenHash])[0] as JoinedRow | undefined)
-      : (await this.#db.executeQuery<JoinedRow>({ ...compiled, parameters: [tokenHash] })).rows[0];
-    if (!row) return undefined;
-    return {
-      session: {
-        id: row.s_id,
-        tokenHash: row.token_hash,
-        userId: row.user_id,
-        createdAt: row.s_created_at,
-        lastSeenAt: row.last_seen_at,
-        expiresAt: row.expires_at,
-        absoluteExpiresAt: row.absolute_expires_at,
-        authTime: row.auth_time,
-        amr: JSON.parse(row.amr) as string[],
-        ip: row.ip,
-        userAgent: row.user_agent,
-        mfaPending: Number(row.mfa_pending) === 1,
-      },
-      user: {
-        id: row.user_id,
-        email: row.email,
-        emailVerifiedAt: row.email_verified_at,
-        displayName: row.display_name,
-        createdAt: row.u_created_at,
-        updatedAt: row.u_updated_at,
-      },
-    };
+    if (this.#syncReader) {
+      const values = this.#syncReader(compiled.sql, [tokenHash]);
+      return values ? fromJoinedValues(values) : undefined;
+    }
+    const row = (
+      await this.#db.executeQuery<Record<string, unknown>>({ ...compiled, parameters: [tokenHash] })
+    ).rows[0];
+    return row ? fromJoinedValues(JOINED_KEYS.map((key) => row[key])) : undefined;
   }
 
   async touch(id: string, lastSeenAt: number, expiresAt?: number): Promise<void> {

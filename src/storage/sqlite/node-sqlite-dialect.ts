@@ -19,10 +19,28 @@ function toSqliteValue(value: unknown): SqliteValue {
 class CachedStatement {
   readonly reader: boolean;
   readonly #statement: StatementSync;
+  #arrays: StatementSync | undefined;
 
   constructor(statement: StatementSync) {
     this.#statement = statement;
     this.reader = statement.columns().length > 0;
+  }
+
+  /**
+   * The first row as an array of column values, in select order. node:sqlite builds an object
+   * with named properties far more slowly than an array (measured: about a microsecond on the
+   * session join, a few percent of a session check), so the hot read takes this form.
+   */
+  firstRowValues(
+    database: DatabaseSync,
+    sqlText: string,
+    parameters: ReadonlyArray<unknown>,
+  ): unknown[] | undefined {
+    if (!this.#arrays) {
+      this.#arrays = database.prepare(sqlText);
+      this.#arrays.setReturnArrays(true);
+    }
+    return this.#arrays.get(...parameters.map(toSqliteValue)) as unknown[] | undefined;
   }
 
   all(parameters: ReadonlyArray<unknown>): unknown[] {
@@ -38,8 +56,8 @@ class CachedStatement {
   }
 }
 
-/** Runs a read on the cached prepared statement, synchronously. */
-export type SyncReader = (sqlText: string, parameters: ReadonlyArray<unknown>) => unknown[];
+/** Reads the first row of a cached prepared statement synchronously, as column values in select order. */
+export type SyncReader = (sqlText: string, parameters: ReadonlyArray<unknown>) => unknown[] | undefined;
 
 export interface NodeSqliteHandle {
   dialect: SqliteDialect;
@@ -75,6 +93,6 @@ export function createNodeSqliteDialect(path: string): NodeSqliteHandle {
   return {
     dialect: new SqliteDialect({ database: adapted }),
     database,
-    readRows: (sqlText, parameters) => adapted.prepare(sqlText).all(parameters),
+    readRows: (sqlText, parameters) => adapted.prepare(sqlText).firstRowValues(database, sqlText, parameters),
   };
 }

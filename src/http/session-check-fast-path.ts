@@ -1,0 +1,61 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Services } from '../services.ts';
+import type { ClientIpResolver } from './client-ip.ts';
+import { cookieFromHeader, SESSION_COOKIE } from './cookies.ts';
+import { logRequest, requestIdFor } from './middleware/request-context.ts';
+import { sessionJson, userJson } from './serializers.ts';
+
+const PATH = '/api/v1/session';
+
+/**
+ * `GET /api/v1/session` is the hottest request in the product: every page load of every app
+ * behind Gatehouse asks it. Routing it through Hono and its middleware costs more than the
+ * session check itself (bench/session.ts, bench/README.md), so its common case is answered here,
+ * straight on node:http, before the app: a valid, fully authenticated session with no write due.
+ *
+ * This path decides nothing on its own. Validity comes from SessionService.readIfCurrent (the
+ * same expiry and idle rules as validate()), the body from the same serializers as the route,
+ * the security headers from node-listener.ts, the request id and access-log line from the
+ * request-context helpers. Every other case — no cookie, unknown or expired token, second
+ * factor pending, last activity or rolling expiry due for a write, a query string, a storage
+ * error — returns false and the request goes on to the route in routes/session.ts, which owns
+ * those rules and their answers. A GET has no body, so falling through loses nothing.
+ *
+ * Returns true when it answered.
+ */
+export function sessionCheckFastPath(
+  services: Services,
+  ipResolver: ClientIpResolver,
+): (request: IncomingMessage, response: ServerResponse) => Promise<boolean> {
+  const accessLog = services.log.isLevelEnabled('info');
+  return async (request, response) => {
+    if (request.method !== 'GET' || request.url !== PATH) return false;
+    const started = accessLog ? performance.now() : 0;
+    const token = cookieFromHeader(request.headers.cookie, SESSION_COOKIE);
+    if (!token) return false;
+    let found: Awaited<ReturnType<typeof services.sessions.readIfCurrent>>;
+    try {
+      found = await services.sessions.readIfCurrent(token);
+    } catch {
+      // The route answers storage failures (503) and logs them; nothing was sent yet.
+      return false;
+    }
+    if (!found || found.session.mfaPending) return false;
+    const body = JSON.stringify({ user: userJson(found.user), session: sessionJson(found.session) });
+    const requestId = requestIdFor(request.headers['x-request-id'] as string | undefined);
+    response.setHeader('X-Request-Id', requestId);
+    response.writeHead(200, {
+      'content-type': 'application/json',
+      'content-length': Buffer.byteLength(body),
+    });
+    response.end(body);
+    if (accessLog) {
+      const ip = ipResolver.resolve(
+        request.socket.remoteAddress,
+        request.headers['x-forwarded-for'] as string | undefined,
+      );
+      logRequest(services.log, { requestId, method: 'GET', path: PATH, status: 200, started, ip });
+    }
+    return true;
+  };
+}
