@@ -50,6 +50,39 @@ export function secondFactorStep(): SafeHtml {
 <div class="actions actions-quiet">
 <button type="button" id="mfa-use-recovery" class="button button-link">Use a recovery code</button>
 </div>
+</section>
+${totpEnrolmentStep()}`;
+}
+
+/**
+ * The second step when the instance requires MFA (`mfa.required`) and the account has no
+ * second factor yet: set up an authenticator app now, with the half-authenticated session,
+ * which may do nothing else (src/http/routes/mfa.ts). Confirming completes the sign-in; the
+ * recovery codes are shown once before the page moves on.
+ */
+function totpEnrolmentStep(): SafeHtml {
+  return html`<section id="step-enrol" class="step" hidden aria-labelledby="enrol-title">
+<h2 id="enrol-title" tabindex="-1">Set up two-step sign-in</h2>
+<p>This service asks for a code from an authenticator app at every sign-in, and your account has none yet. Set one up now to finish signing in.</p>
+<div class="messages-slot"></div>
+<div id="enrol-setup" hidden>
+<p>Scan this QR code with your authenticator app, or type the key into it.</p>
+<img id="enrol-qr" class="qr" alt="QR code for your authenticator app" width="200" height="200">
+<p>Key: <code id="enrol-secret" class="secret"></code></p>
+<form id="enrol-form" class="form" novalidate>
+<div class="field">
+<label for="enrol-code">Code from the app</label>
+<input id="enrol-code" name="code" type="text" inputmode="numeric" autocomplete="one-time-code" maxlength="12" class="code-input">
+</div>
+<button type="submit" class="button button-primary">Turn on and continue</button>
+</form>
+</div>
+<div id="enrol-codes" hidden>
+<p><strong>Your recovery codes.</strong> Each one signs you in once if you lose your phone. Save them somewhere safe now: they are not shown again.</p>
+<ol id="enrol-recovery-codes" class="codes"></ol>
+<div class="actions"><button type="button" id="enrol-done" class="button button-primary">I saved them, continue</button></div>
+</div>
+<p class="switch" id="enrol-restart" hidden><a href="/sign-in">Start again</a></p>
 </section>`;
 }
 

@@ -10,7 +10,8 @@ import { html, type SafeHtml } from './html.ts';
  */
 export async function securityPanels(c: Context<AppEnv>, auth: ValidatedSession): Promise<SafeHtml> {
   const status = await c.get('services').mfa.status(auth.user.id);
-  return html`<section class="panel" aria-labelledby="two-step-title">
+  return html`${await passwordPanel(c, auth)}
+<section class="panel" aria-labelledby="two-step-title">
 <h2 id="two-step-title">Two-step sign-in</h2>
 <p class="panel-intro">With an authenticator app, signing in with email${c.get('services').config.passwords.enabled ? ' or a password' : ''} also asks for a code from your phone. A passkey that checks your fingerprint, face or PIN counts as both steps.</p>
 <p id="totp-status" class="value">${
@@ -61,7 +62,58 @@ export async function securityPanels(c: Context<AppEnv>, auth: ValidatedSession)
 ${stepUpDialog()}`;
 }
 
-/** The re-authentication prompt: a passkey first, an emailed code as the fallback. */
+/**
+ * The password panel (passwords on only). With a password: change it (current, new, repeat);
+ * the API ends every other session. Without one: the API sets a first password only through a
+ * mailed link (the reset flow), which also proves the person still reads the account's mail.
+ */
+async function passwordPanel(c: Context<AppEnv>, auth: ValidatedSession): Promise<SafeHtml | null> {
+  const { config, stores } = c.get('services');
+  if (!config.passwords.enabled) return null;
+  const hasPassword = (await stores.passwords.find(auth.user.id)) !== undefined;
+  if (!hasPassword) {
+    return html`<section class="panel" aria-labelledby="password-title">
+<h2 id="password-title">Password</h2>
+<p class="panel-intro">You have no password: you sign in with a passkey or by email. To add one, we email you a link where you choose it.</p>
+<p id="password-set-status" class="message message-status" role="status"></p>
+<p id="password-set-error" class="message message-error" role="alert"></p>
+<div class="actions"><button type="button" id="password-set" class="button button-secondary" data-email="${auth.user.email}">Email me a link to set a password</button></div>
+</section>`;
+  }
+  const { minLength } = config.passwords;
+  return html`<section class="panel" aria-labelledby="password-title">
+<h2 id="password-title">Password</h2>
+<p class="panel-intro">Changing your password signs out every other device signed in to your account.</p>
+<form id="password-change-form" class="form" novalidate data-min-length="${String(minLength)}">
+<input type="email" name="username" autocomplete="username" value="${auth.user.email}" hidden>
+<div class="field">
+<label for="current-password">Current password</label>
+<input id="current-password" name="currentPassword" type="password" autocomplete="current-password" maxlength="${config.passwords.maxLength * 4}" aria-describedby="current-password-error">
+<p id="current-password-error" class="field-error" hidden></p>
+</div>
+<div class="field">
+<label for="account-new-password">New password</label>
+<input id="account-new-password" name="newPassword" type="password" autocomplete="new-password" maxlength="${config.passwords.maxLength * 4}" aria-describedby="account-new-password-help account-new-password-error">
+<p id="account-new-password-help" class="help">At least ${minLength} characters. A few words in a row make a good password; very common passwords and ones made of the site's name or your address are refused.</p>
+<p id="account-new-password-error" class="field-error" hidden></p>
+</div>
+<div class="field">
+<label for="repeat-password">Repeat the new password</label>
+<input id="repeat-password" name="repeatPassword" type="password" autocomplete="new-password" maxlength="${config.passwords.maxLength * 4}" aria-describedby="repeat-password-error">
+<p id="repeat-password-error" class="field-error" hidden></p>
+</div>
+<p id="password-change-status" class="message message-status" role="status"></p>
+<p id="password-change-error" class="message message-error" role="alert"></p>
+<button type="submit" class="button button-secondary">Change password</button>
+</form>
+</section>`;
+}
+
+/**
+ * The re-authentication prompt. The client shows only the ways this user has and that can meet
+ * the `factors` of the 403 (src/http/pages/client/step-up-methods.ts): a passkey first, then
+ * the password and an emailed code, each with the authenticator code when one is set up.
+ */
 function stepUpDialog(): SafeHtml {
   return html`<dialog id="step-up" class="dialog" aria-labelledby="step-up-title">
 <h2 id="step-up-title">Confirm it's you</h2>
@@ -69,12 +121,18 @@ function stepUpDialog(): SafeHtml {
 <p id="step-up-error" class="message message-error" role="alert"></p>
 <div class="actions">
 <button type="button" id="step-up-passkey" class="button button-primary" hidden>Use a passkey</button>
-<button type="button" id="step-up-email" class="button button-secondary">Email me a code</button>
+<button type="button" id="step-up-password" class="button button-secondary" hidden>Use your password</button>
+<button type="button" id="step-up-email" class="button button-secondary" hidden>Email me a code</button>
 </div>
+<p id="step-up-none" hidden>None of the ways you can sign in on this device is strong enough for this change. Sign out, sign in again, and try once more.</p>
 <form id="step-up-form" class="form" novalidate>
 <div class="field" id="step-up-code-field" hidden>
 <label for="step-up-code">Code from the email</label>
 <input id="step-up-code" type="text" inputmode="numeric" autocomplete="one-time-code" maxlength="12" class="code-input">
+</div>
+<div class="field" id="step-up-password-field" hidden>
+<label for="step-up-password-input">Your password</label>
+<input id="step-up-password-input" type="password" autocomplete="current-password" maxlength="4096">
 </div>
 <div class="field" id="step-up-totp-field" hidden>
 <label for="step-up-totp">Code from your authenticator app</label>

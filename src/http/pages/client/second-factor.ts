@@ -1,9 +1,11 @@
 import { ApiError, api, type MfaRequired } from './api.ts';
 import { busy, byId, go, messages, showStep } from './dom.ts';
+import { enrolDuringSignIn } from './totp-enrol.ts';
 
 /**
  * The second step of a sign-in (issue #3): the server set a half-authenticated session and
- * asks for an authenticator code, or one of the recovery codes.
+ * asks for an authenticator code, or one of the recovery codes; or, when the instance requires
+ * MFA and the account has none, for setting up an authenticator app (totp-enrol.ts).
  */
 export function askSecondFactor(result: MfaRequired, steps: HTMLElement[]): void {
   const step = byId('step-mfa');
@@ -15,12 +17,10 @@ export function askSecondFactor(result: MfaRequired, steps: HTMLElement[]): void
   const toggle = byId<HTMLButtonElement>('mfa-use-recovery');
   let useRecovery = false;
 
+  // The instance requires MFA and this account has no second factor: set one up now.
   if (result.enrol) {
-    // Enrolment while signing in is offered by the API only (POST /api/v1/mfa/totp/setup).
-    byId('mfa-lede').textContent =
-      'This service requires two-step sign-in and your account has none yet. Ask your administrator to help you set it up.';
-    form.hidden = true;
-    toggle.hidden = true;
+    enrolDuringSignIn(result, steps);
+    return;
   }
   showStep([...steps, step], step, code);
 

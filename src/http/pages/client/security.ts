@@ -1,6 +1,8 @@
 import { api } from './api.ts';
 import { busy, byId, messages } from './dom.ts';
+import { initPasswordPanel } from './password-account.ts';
 import { withStepUp } from './step-up.ts';
+import { listCodes, showQr, type TotpSetup } from './totp-enrol.ts';
 
 /** Runs an account action with step-up, reporting success or failure in the live regions. */
 async function act(
@@ -18,30 +20,19 @@ async function act(
 }
 
 function showRecoveryCodes(codes: string[]): void {
-  const list = byId('recovery-codes');
-  list.replaceChildren(
-    ...codes.map((code) => {
-      const item = document.createElement('li');
-      item.textContent = code;
-      return item;
-    }),
-  );
+  listCodes(byId('recovery-codes'), codes);
   byId('recovery-box').hidden = false;
   byId('recovery-done').focus();
 }
 
-/** The account page's two-step sign-in, change of address and deletion (issue #3). */
+/** The account page's password, two-step sign-in, change of address and deletion (issue #3). */
 export function initSecurity(): void {
+  initPasswordPanel();
   const start = document.getElementById('totp-start') as HTMLButtonElement | null;
   start?.addEventListener('click', () =>
     act(start, 'Starting…', async () => {
-      const { secret, qrSvg } = await api<{ secret: string; qrSvg: string }>(
-        'POST',
-        '/api/v1/mfa/totp/setup',
-        {},
-      );
-      // Our own server's SVG, shown as an image: never parsed into the page's DOM.
-      byId<HTMLImageElement>('totp-qr').src = `data:image/svg+xml;charset=utf-8,${encodeURIComponent(qrSvg)}`;
+      const { secret, qrSvg } = await api<TotpSetup>('POST', '/api/v1/mfa/totp/setup', {});
+      showQr(byId<HTMLImageElement>('totp-qr'), qrSvg);
       byId('totp-secret').textContent = secret;
       byId('totp-enrol').hidden = false;
       start.hidden = true;

@@ -1,6 +1,7 @@
 import { startAuthentication } from '@simplewebauthn/browser';
 import { ApiError, api } from './api.ts';
 import { busy, byId } from './dom.ts';
+import { offeredMethods, readRequirement } from './step-up-methods.ts';
 import { browserSupportsWebAuthn, describePasskeyError } from './webauthn.ts';
 
 /** The person closed the prompt: the action did not happen. */
@@ -12,8 +13,9 @@ export class StepUpCancelled extends Error {
 
 /**
  * Runs a sensitive action; when the server answers `step_up_required`, asks the person to
- * confirm it's them (a passkey first, an emailed code as the fallback) and runs it again. The
- * page around it is untouched, so nothing the person typed is lost.
+ * confirm it's them (a passkey, their password or an emailed code, whichever they have and the
+ * answer allows) and runs it again. The page around it is untouched, so nothing the person
+ * typed is lost.
  */
 export async function withStepUp<T>(action: () => Promise<T>): Promise<T> {
   try {
@@ -29,38 +31,62 @@ function reauthenticate(details: Record<string, unknown>): Promise<void> {
   const dialog = byId<HTMLDialogElement>('step-up');
   const error = byId('step-up-error');
   const passkey = byId<HTMLButtonElement>('step-up-passkey');
+  const passwordButton = byId<HTMLButtonElement>('step-up-password');
   const email = byId<HTMLButtonElement>('step-up-email');
+  const none = byId('step-up-none');
   const form = byId<HTMLFormElement>('step-up-form');
   const codeField = byId('step-up-code-field');
+  const passwordField = byId('step-up-password-field');
   const totpField = byId('step-up-totp-field');
   const code = byId<HTMLInputElement>('step-up-code');
+  const password = byId<HTMLInputElement>('step-up-password-input');
   const totp = byId<HTMLInputElement>('step-up-totp');
   const confirm = byId<HTMLButtonElement>('step-up-confirm');
   const cancel = byId<HTMLButtonElement>('step-up-cancel');
-  const methods = Array.isArray(details['methods']) ? (details['methods'] as string[]) : ['email'];
-  const needsTotp = details['secondFactor'] === 'totp';
+  const requirement = readRequirement(details);
+  const offered = offeredMethods(requirement, browserSupportsWebAuthn());
+  const needsTotp = requirement.secondFactor === 'totp';
+  /** Which one-factor way the form below completes. */
+  let mode: 'email' | 'password' | null = null;
 
   error.textContent = '';
   code.value = '';
+  password.value = '';
   totp.value = '';
   codeField.hidden = true;
+  passwordField.hidden = true;
   totpField.hidden = true;
   confirm.hidden = true;
-  passkey.hidden = !(methods.includes('passkey') && browserSupportsWebAuthn());
+  passkey.hidden = !offered.includes('passkey');
+  passwordButton.hidden = !offered.includes('password');
+  email.hidden = !offered.includes('email');
+  email.textContent = 'Email me a code';
+  none.hidden = offered.length > 0;
   dialog.showModal();
-  (passkey.hidden ? email : passkey).focus();
+  [passkey, passwordButton, email, cancel].find((button) => !button.hidden)?.focus();
 
   return new Promise<void>((resolve, reject) => {
     const listeners = new AbortController();
     const { signal } = listeners;
     const finish = (outcome: 'done' | 'cancelled'): void => {
       listeners.abort();
+      // Nothing typed here outlives the prompt.
+      password.value = '';
       dialog.close();
       if (outcome === 'done') resolve();
       else reject(new StepUpCancelled());
     };
     const fail = (problem: unknown): void => {
       error.textContent = problem instanceof Error ? problem.message : String(problem);
+    };
+    /** Shows the form for one of the one-factor ways, with the authenticator code if due. */
+    const use = (chosen: 'email' | 'password'): void => {
+      mode = chosen;
+      codeField.hidden = chosen !== 'email';
+      passwordField.hidden = chosen !== 'password';
+      totpField.hidden = !needsTotp;
+      confirm.hidden = false;
+      (chosen === 'email' ? code : password).focus();
     };
 
     passkey.addEventListener(
@@ -95,6 +121,15 @@ function reauthenticate(details: Record<string, unknown>): Promise<void> {
       { signal },
     );
 
+    passwordButton.addEventListener(
+      'click',
+      () => {
+        error.textContent = '';
+        use('password');
+      },
+      { signal },
+    );
+
     email.addEventListener(
       'click',
       async () => {
@@ -104,11 +139,8 @@ function reauthenticate(details: Record<string, unknown>): Promise<void> {
         } catch (problem) {
           return fail(problem);
         }
-        codeField.hidden = false;
-        totpField.hidden = !needsTotp;
-        confirm.hidden = false;
+        use('email');
         email.textContent = 'Send a new code';
-        code.focus();
       },
       { signal },
     );
@@ -117,21 +149,43 @@ function reauthenticate(details: Record<string, unknown>): Promise<void> {
       'submit',
       async (event) => {
         event.preventDefault();
+        if (mode === null) return;
         error.textContent = '';
-        const typed = code.value.replace(/[\s-]/g, '');
-        if (!/^\d{6}$/.test(typed)) return fail(new Error('Enter the 6-digit code from the email.'));
+        const second = totp.value.replace(/[\s-]/g, '');
+        if (!totpField.hidden && !/^\d{6}$/.test(second)) {
+          totp.focus();
+          return fail(new Error('Enter the 6-digit code from your authenticator app.'));
+        }
+        const withTotp: Record<string, string> = totpField.hidden ? {} : { totp: second };
+        let path: string;
+        let body: Record<string, string>;
+        if (mode === 'password') {
+          // Exactly as typed: a password is never trimmed (src/http/routes/passwords.ts).
+          if (!password.value) {
+            password.focus();
+            return fail(new Error('Enter your password.'));
+          }
+          path = '/api/v1/reauth/password';
+          body = { password: password.value, ...withTotp };
+        } else {
+          const typed = code.value.replace(/[\s-]/g, '');
+          if (!/^\d{6}$/.test(typed)) {
+            code.focus();
+            return fail(new Error('Enter the 6-digit code from the email.'));
+          }
+          path = '/api/v1/reauth/email/verify';
+          body = { code: typed, ...withTotp };
+        }
         try {
-          await busy(confirm, 'Checking…', () =>
-            api(
-              'POST',
-              '/api/v1/reauth/email/verify',
-              totp.value ? { code: typed, totp: totp.value } : { code: typed },
-            ),
-          );
+          await busy(confirm, 'Checking…', () => api('POST', path, body));
           finish('done');
         } catch (problem) {
-          if (problem instanceof ApiError && problem.code === 'second_factor_required')
+          if (problem instanceof ApiError && problem.code === 'second_factor_required') {
             totpField.hidden = false;
+            totp.focus();
+          } else if (problem instanceof ApiError && problem.code === 'invalid_credentials') {
+            password.select();
+          }
           fail(problem);
         }
       },
