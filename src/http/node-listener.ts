@@ -18,21 +18,24 @@ export function createNodeListener(
 ): (request: IncomingMessage, response: ServerResponse) => void {
   const listener = getRequestListener(app.fetch);
   const { routeFirst, sessionCheck } = routes;
-  return (request, response) => {
+  const serve = (request: IncomingMessage, response: ServerResponse): void => {
     applySecurityHeaders(response);
     if (routeFirst?.(request, response)) return;
-    if (sessionCheck && request.method === 'GET') {
-      sessionCheck(request, response).then(
-        (answered) => {
-          if (!answered) void listener(request, response);
-        },
-        // It answers nothing before its last step; a throw there leaves the request to the app.
-        () => {
-          if (!response.headersSent) void listener(request, response);
-        },
-      );
-      return;
-    }
     void listener(request, response);
+  };
+  if (!sessionCheck) return serve;
+  return (request, response) => {
+    if (request.method !== 'GET') return serve(request, response);
+    // The session check writes the security headers itself, in one writeHead (cheaper than
+    // setting them one by one); anything it declines is served as usual.
+    sessionCheck(request, response).then(
+      (answered) => {
+        if (!answered) serve(request, response);
+      },
+      // It answers nothing before its last step; a throw there leaves the request to the app.
+      () => {
+        if (!response.headersSent) serve(request, response);
+      },
+    );
   };
 }

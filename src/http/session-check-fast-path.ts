@@ -3,9 +3,12 @@ import type { Services } from '../services.ts';
 import type { ClientIpResolver } from './client-ip.ts';
 import { cookieFromHeader, SESSION_COOKIE } from './cookies.ts';
 import { logRequest, requestIdFor } from './middleware/request-context.ts';
+import { STATIC_SECURITY_HEADERS } from './middleware/security-headers.ts';
 import { sessionJson, userJson } from './serializers.ts';
 
 const PATH = '/api/v1/session';
+/** DESIGN §4's headers as Node's flat [name, value, …] list: one writeHead, no setHeader each. */
+const FLAT_SECURITY_HEADERS = STATIC_SECURITY_HEADERS.flat();
 
 /**
  * `GET /api/v1/session` is the hottest request in the product: every page load of every app
@@ -15,7 +18,7 @@ const PATH = '/api/v1/session';
  *
  * This path decides nothing on its own. Validity comes from SessionService.readIfCurrent (the
  * same expiry and idle rules as validate()), the body from the same serializers as the route,
- * the security headers from node-listener.ts, the request id and access-log line from the
+ * the security headers from their one list (security-headers.ts), the request id and access-log line from the
  * request-context helpers. Every other case — no cookie, unknown or expired token, second
  * factor pending, last activity or rolling expiry due for a write, a query string, a storage
  * error — returns false and the request goes on to the route in routes/session.ts, which owns
@@ -43,11 +46,15 @@ export function sessionCheckFastPath(
     if (!found || found.session.mfaPending) return false;
     const body = JSON.stringify({ user: userJson(found.user), session: sessionJson(found.session) });
     const requestId = requestIdFor(request.headers['x-request-id'] as string | undefined);
-    response.setHeader('X-Request-Id', requestId);
-    response.writeHead(200, {
-      'content-type': 'application/json',
-      'content-length': Buffer.byteLength(body),
-    });
+    response.writeHead(200, [
+      ...FLAT_SECURITY_HEADERS,
+      'X-Request-Id',
+      requestId,
+      'Content-Type',
+      'application/json',
+      'Content-Length',
+      String(Buffer.byteLength(body)),
+    ]);
     response.end(body);
     if (accessLog) {
       const ip = ipResolver.resolve(

@@ -6,6 +6,7 @@ import pino from 'pino';
 import { sha256 } from '../../src/domain/crypto/secrets.ts';
 import { ClientIpResolver } from '../../src/http/client-ip.ts';
 import { SESSION_COOKIE } from '../../src/http/cookies.ts';
+import { STATIC_SECURITY_HEADERS } from '../../src/http/middleware/security-headers.ts';
 import { sessionCheckFastPath } from '../../src/http/session-check-fast-path.ts';
 import { TestClient } from '../support/http-client.ts';
 import { startGatehouse, TestClock, type TestServer } from '../support/server.ts';
@@ -68,6 +69,7 @@ describe('session check fast path', () => {
     assert.deepEqual(await fast.json(), await route.json());
     assert.match(fast.headers.get('x-request-id') ?? '', /^[\w-]+-\w+$/);
     assert.equal(fast.headers.get('set-cookie'), null);
+    for (const [name, value] of STATIC_SECURITY_HEADERS) assert.equal(fast.headers.get(name), value, name);
   });
 
   test('leaves every other case to the route', async () => {
