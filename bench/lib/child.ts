@@ -16,6 +16,8 @@ export interface ReadyLine {
 
 export interface RunningServer extends ReadyLine {
   name: string;
+  /** The child's process id: bench:password reads its threads' CPU time and priority from /proc. */
+  pid: number;
   stop(): Promise<void>;
 }
 
@@ -55,7 +57,7 @@ export function startServer(name: string, file: string, timeoutMs = 60_000): Pro
           if (isReadyLine(parsed)) {
             settled = true;
             clearTimeout(timer);
-            resolve({ name, ...parsed, stop: () => stopChild(child) });
+            resolve({ name, ...parsed, pid: child.pid ?? 0, stop: () => stopChild(child) });
             return;
           }
         } catch {

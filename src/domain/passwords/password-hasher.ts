@@ -23,6 +23,8 @@ const ARGON2ID = 2 as Algorithm;
  */
 export class PasswordHasher {
   readonly #params: Argon2Parameters;
+  /** How a hash made today begins (PHC string format): checked on every sign-in. */
+  readonly #currentPrefix: string;
   #dummy: Promise<string> | undefined;
   /**
    * At most one hash per core at a time: more only makes them fight over the cores and the
@@ -35,6 +37,7 @@ export class PasswordHasher {
 
   constructor(params: Argon2Parameters) {
     this.#params = params;
+    this.#currentPrefix = `$argon2id$v=19$m=${params.memoryKiB},t=${params.iterations},p=${params.parallelism}$`;
   }
 
   hash(password: string): Promise<string> {
@@ -94,6 +97,9 @@ export class PasswordHasher {
 
   /** Whether a stored hash was made with other parameters (or another algorithm) than today's. */
   needsRehash(stored: string): boolean {
+    // The common case without a call into the native module: today's exact parameters. Any
+    // other spelling is parsed by the library and compared field by field.
+    if (stored.startsWith(this.#currentPrefix)) return false;
     try {
       const parsed = parseOptions(stored);
       return (
