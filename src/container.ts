@@ -228,6 +228,7 @@ export async function createGatehouse(config: Config, options: GatehouseOptions 
         stores,
         sessions: sessionBridge(sessions, audit),
         pages: oauthProviderPages(config.appName),
+        rateLimits: rateLimiting.rateLimits,
       })
     : null;
   const auditRetention = new AuditRetention({

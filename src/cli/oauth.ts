@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { type ParseArgsOptionsConfig, parseArgs } from 'node:util';
 import { loadConfig } from '../config/load.ts';
 import type { Config } from '../config/schema.ts';
@@ -5,7 +6,13 @@ import { SchemaOutOfDateError } from '../container.ts';
 import { AuditRecorder, type AuditEntry } from '../domain/audit/audit-recorder.ts';
 import { AUDIT_CHAIN_KEY_PURPOSE } from '../domain/audit/chain.ts';
 import { deriveKey } from '../domain/crypto/secrets.ts';
-import type { ClientDefinition, ClientGrantType } from '../domain/oauth-provider/client-policy.ts';
+import {
+  CLIENT_AUTH_METHODS,
+  type ClientAuthMethod,
+  type ClientDefinition,
+  type ClientGrantType,
+  DEVICE_CODE_GRANT,
+} from '../domain/oauth-provider/client-policy.ts';
 import { ClientError } from '../domain/oauth-provider/client-registry.ts';
 import { clientRegistryFor, signingKeysFor } from '../domain/oauth-provider/oauth-provider.ts';
 import { systemClock } from '../ports/clock.ts';
@@ -18,7 +25,14 @@ export const oauthUsage = `Usage:
                         [--post-logout-redirect-uri URI …] [--trusted] [--require-par] [--require-dpop]
       Adds an OAuth client and prints {"client_id", "client_secret"} as JSON. The secret of a
       confidential client is shown this once; only its hash is kept. GRANT is
-      authorization_code (default, with refresh_token), refresh_token or client_credentials.
+      authorization_code (default, with refresh_token), refresh_token, client_credentials, or
+      device_code (short for urn:ietf:params:oauth:grant-type:device_code: the device
+      authorization grant of RFC 8628, for TVs and command-line tools; no redirect URI needed).
+      More options: [--backchannel-logout-uri URI [--backchannel-logout-session-required]]
+      (OpenID Connect Back-Channel Logout: https, or http on loopback outside production);
+      [--auth-method client_secret_basic|client_secret_post|private_key_jwt] for a confidential
+      client, with private_key_jwt [--jwks-file FILE | --jwks-uri URI] (its public keys as a JWK
+      Set; such a client gets no secret: "client_secret" is null).
   gatehouse clients list
       Prints every client (config file and CLI) as JSON; never a secret.
   gatehouse clients rotate-secret --id ID
@@ -45,7 +59,36 @@ const clientOptions = {
   trusted: { type: 'boolean' },
   'require-par': { type: 'boolean' },
   'require-dpop': { type: 'boolean' },
+  'backchannel-logout-uri': { type: 'string' },
+  'backchannel-logout-session-required': { type: 'boolean' },
+  'auth-method': { type: 'string' },
+  'jwks-file': { type: 'string' },
+  'jwks-uri': { type: 'string' },
 } satisfies ParseArgsOptionsConfig;
+
+/** --auth-method and the keys that go with it, as client metadata. */
+function authMethodOptions(values: {
+  'auth-method'?: string | undefined;
+  'jwks-file'?: string | undefined;
+  'jwks-uri'?: string | undefined;
+}): Pick<ClientDefinition, 'token_endpoint_auth_method' | 'jwks' | 'jwks_uri'> {
+  const method = values['auth-method'];
+  if (method !== undefined && !(CLIENT_AUTH_METHODS as readonly string[]).includes(method))
+    throw new UsageError(`--auth-method must be one of ${CLIENT_AUTH_METHODS.join(', ')}.`);
+  let jwks: ClientDefinition['jwks'];
+  if (values['jwks-file'] !== undefined) {
+    try {
+      jwks = JSON.parse(readFileSync(values['jwks-file'], 'utf8')) as ClientDefinition['jwks'];
+    } catch (error) {
+      throw new UsageError(`--jwks-file: ${(error as Error).message}`);
+    }
+  }
+  return {
+    ...(method !== undefined ? { token_endpoint_auth_method: method as ClientAuthMethod } : {}),
+    ...(jwks !== undefined ? { jwks } : {}),
+    ...(values['jwks-uri'] !== undefined ? { jwks_uri: values['jwks-uri'] } : {}),
+  };
+}
 
 function parse(args: string[]): ReturnType<typeof parseArgs<{ options: typeof clientOptions }>>['values'] {
   try {
@@ -60,7 +103,14 @@ function requireId(id: string | undefined): string {
   return id;
 }
 
-const GRANTS = new Set<string>(['authorization_code', 'refresh_token', 'client_credentials']);
+const GRANTS = new Set<string>([
+  'authorization_code',
+  'refresh_token',
+  'client_credentials',
+  DEVICE_CODE_GRANT,
+]);
+/** Short names accepted for grants whose real name is a URN. */
+const GRANT_ALIASES: Record<string, string> = { device_code: DEVICE_CODE_GRANT };
 
 /** Runs `work` with the stores of the configured database, refusing a schema that is behind. */
 async function withStores(
@@ -107,7 +157,9 @@ async function clients(args: string[]): Promise<number> {
       case 'add': {
         if (values.type !== 'public' && values.type !== 'confidential')
           throw new UsageError('--type must be public or confidential.');
-        const grants = values.grant ?? ['authorization_code', 'refresh_token'];
+        const grants = (values.grant ?? ['authorization_code', 'refresh_token']).map(
+          (grant) => GRANT_ALIASES[grant] ?? grant,
+        );
         const unknown = grants.filter((grant) => !GRANTS.has(grant));
         if (unknown.length) throw new UsageError(`unknown grant ${unknown.join(', ')}.`);
         const definition: ClientDefinition = {
@@ -122,6 +174,13 @@ async function clients(args: string[]): Promise<number> {
           trusted: values.trusted ?? false,
           require_par: values['require-par'] ?? false,
           require_dpop: values['require-dpop'] ?? false,
+          ...(values['backchannel-logout-uri'] !== undefined
+            ? {
+                backchannel_logout_uri: values['backchannel-logout-uri'],
+                backchannel_logout_session_required: values['backchannel-logout-session-required'] ?? false,
+              }
+            : {}),
+          ...authMethodOptions(values),
         };
         const issued = await registry.create(definition, values.type === 'confidential');
         await recordCli(audit, {

@@ -2,6 +2,8 @@ import { z } from 'zod';
 import {
   type ClientDefinition,
   clientProblems,
+  DEVICE_CODE_GRANT,
+  isConfidential,
   SCOPE_TOKEN,
 } from '../domain/oauth-provider/client-policy.ts';
 
@@ -46,9 +48,11 @@ export const oauthClientSchema = z
       .default([])
       .describe('Where RP-initiated logout may return.'),
     grant_types: z
-      .array(z.enum(['authorization_code', 'refresh_token', 'client_credentials']))
+      .array(z.enum(['authorization_code', 'refresh_token', 'client_credentials', DEVICE_CODE_GRANT]))
       .default(['authorization_code', 'refresh_token'])
-      .describe('Grants this client may use.'),
+      .describe(
+        `Grants this client may use. \`${DEVICE_CODE_GRANT}\` enables the device authorization grant (RFC 8628) for this client.`,
+      ),
     scope: scopeList.default('openid').describe('Scopes this client may request (space-separated).'),
     resources: z
       .array(z.url())
@@ -60,14 +64,107 @@ export const oauthClientSchema = z
       .describe('First-party app: no consent page. Not for public native apps.'),
     require_par: z.boolean().default(false).describe('Authorization requests must be pushed (RFC 9126).'),
     require_dpop: z.boolean().default(false).describe('Tokens must be DPoP-bound (RFC 9449).'),
+    backchannel_logout_uri: z
+      .string()
+      .optional()
+      .describe(
+        'OpenID Connect Back-Channel Logout: where logout tokens are POSTed when the user’s session ends (https; http on loopback outside production).',
+      ),
+    backchannel_logout_session_required: z
+      .boolean()
+      .optional()
+      .describe('Logout tokens (and ID tokens) carry `sid`, so the app can end exactly that session.'),
+    token_endpoint_auth_method: z
+      .enum(['client_secret_basic', 'client_secret_post', 'private_key_jwt'])
+      .optional()
+      .describe(
+        'How a confidential client authenticates: client_secret_basic (default with a secret), client_secret_post, or private_key_jwt (no secret; give jwks or jwks_uri).',
+      ),
+    jwks: z
+      .object({ keys: z.array(z.record(z.string(), z.unknown())) })
+      .optional()
+      .describe('The client’s public keys (JWK Set) for private_key_jwt.'),
+    jwks_uri: z
+      .string()
+      .optional()
+      .describe('Where the client publishes its public keys for private_key_jwt (https).'),
   })
   .strict()
   .superRefine((client, context) => {
     const { client_secret: secret, ...definition } = client;
-    for (const problem of clientProblems(definition as ClientDefinition, secret !== undefined)) {
+    if (secret !== undefined && definition.token_endpoint_auth_method === 'private_key_jwt')
+      context.addIssue({ code: 'custom', message: 'a private_key_jwt client has no client_secret' });
+    // The environment is not known here: http on loopback is allowed by this check and refused
+    // in production when the provider starts (ClientRegistry).
+    const confidential = isConfidential(definition, secret !== undefined);
+    for (const problem of clientProblems(definition as ClientDefinition, confidential, {
+      loopbackHttp: true,
+    })) {
       context.addIssue({ code: 'custom', message: problem });
     }
   });
+
+/** `limit` requests per `windowMs` (the shape the rate limiter takes, src/domain/ratelimit). */
+const attemptLimit = (what: string, limit: number, windowMs: number) =>
+  z
+    .object({
+      limit: z.number().int().positive().default(limit).describe(`${what}: attempts allowed per window.`),
+      windowMs: z
+        .number()
+        .int()
+        .positive()
+        .default(windowMs)
+        .describe(`${what}: window length (milliseconds).`),
+    })
+    .strict()
+    .prefault({});
+
+/**
+ * The device authorization grant (RFC 8628). User codes are 8 characters of a 20-letter
+ * alphabet (about 34.6 bits, §6.1); guessing is held back by the short lifetime, sign-in before
+ * any attempt, and these attempt limits.
+ */
+export const oauthDeviceFlowSchema = z
+  .object({
+    userCodeTtlMs: lifetime(
+      'How long a device code and its user code live (milliseconds): the user has this long to enter the code.',
+      10 * MINUTE,
+      MINUTE,
+      30 * MINUTE,
+    ),
+    pollIntervalMs: z
+      .number()
+      .int()
+      .min(SECOND)
+      .max(MINUTE)
+      .multipleOf(SECOND)
+      .default(5 * SECOND)
+      .describe(
+        'Minimum time between two token requests for one device code (milliseconds, whole seconds; sent as `interval`). A device polling sooner gets `slow_down` and must wait 5 s longer from then on (RFC 8628 §3.5).',
+      ),
+    userCodeAttempts: z
+      .object({
+        perIp: attemptLimit(
+          'User codes entered at /oauth/device, per client IP (IPv6: per /64)',
+          30,
+          15 * MINUTE,
+        ),
+        perIdentifier: attemptLimit(
+          'User codes entered at /oauth/device, per signed-in user',
+          20,
+          15 * MINUTE,
+        ),
+        global: attemptLimit(
+          'User codes entered at /oauth/device, all users together (per node without Redis)',
+          1000,
+          MINUTE,
+        ),
+      })
+      .strict()
+      .prefault({}),
+  })
+  .strict()
+  .prefault({});
 
 export const oauthResourceSchema = z
   .object({
@@ -88,7 +185,7 @@ export const oauthSchema = z
       .array(oauthClientSchema)
       .default([])
       .describe(
-        'Clients: client_id, client_secret (confidential only), redirect_uris, grant_types, scope, resources, trusted, require_par, require_dpop (see docs/oauth.md). More can be added with `gatehouse clients add`.',
+        'Clients: client_id, client_secret (confidential only), redirect_uris, grant_types, scope, resources, trusted, require_par, require_dpop, backchannel_logout_uri, token_endpoint_auth_method, jwks / jwks_uri (see docs/oauth.md). More can be added with `gatehouse clients add`.',
       ),
     resources: z
       .array(oauthResourceSchema)
@@ -147,6 +244,9 @@ export const oauthSchema = z
       .describe(
         'Require pushed authorization requests (RFC 9126) from every client, not only those with require_par.',
       ),
+    deviceFlow: oauthDeviceFlowSchema.describe(
+      `Device authorization grant (RFC 8628) for clients with the grant \`${DEVICE_CODE_GRANT}\`; users enter the code at /oauth/device.`,
+    ),
   })
   .strict()
   .superRefine((oauth, context) => {
@@ -189,6 +289,10 @@ export function oauthConfigWarnings(oauth: OAuthConfig): string[] {
   if (oauth.refreshGraceMs > 10 * SECOND)
     warnings.push(
       'oauth.refreshGraceMs is longer than 10 s: a stolen rotated refresh token is accepted longer',
+    );
+  if (oauth.deviceFlow.pollIntervalMs < 5 * SECOND)
+    warnings.push(
+      'oauth.deviceFlow.pollIntervalMs is shorter than 5 s (the RFC 8628 default): devices poll more often',
     );
   return warnings;
 }

@@ -128,6 +128,49 @@ export const rateLimitsSchema = z
       })
       .strict()
       .prefault({}),
+    // OAuth provider endpoints (/oauth/…, docs/abuse-protection.md "OAuth provider endpoints").
+    // Refused with 429, an OAuth-style JSON error `too_many_requests` and Retry-After.
+    oauthToken: z
+      .object({
+        perIp: perIp('OAuth token endpoint (/oauth/token)', 600, MINUTE),
+        perClient: windowLimit(
+          'OAuth token endpoint, per confidential client, counted once it has authenticated',
+          1200,
+          MINUTE,
+        ),
+        global: overall('OAuth token endpoint', 20_000, MINUTE),
+      })
+      .strict()
+      .prefault({}),
+    oauthAuthorization: z
+      .object({
+        perIp: perIp(
+          'OAuth authorization requests (/oauth/authorize and /oauth/par, each)',
+          600,
+          15 * MINUTE,
+        ),
+        global: overall('OAuth authorization requests (/oauth/authorize and /oauth/par, each)', 6000, MINUTE),
+      })
+      .strict()
+      .prefault({}),
+    oauthIntrospection: z
+      .object({
+        perIp: perIp(
+          'OAuth introspection and revocation (/oauth/introspect, /oauth/revoke, each)',
+          3000,
+          MINUTE,
+        ),
+        global: overall('OAuth introspection and revocation (each)', 30_000, MINUTE),
+      })
+      .strict()
+      .prefault({}),
+    oauthDeviceAuthorization: z
+      .object({
+        perIp: perIp('OAuth device authorization requests (/oauth/device/auth)', 60, 15 * MINUTE),
+        global: overall('OAuth device authorization requests (/oauth/device/auth)', 1000, MINUTE),
+      })
+      .strict()
+      .prefault({}),
     failures: z
       .object({
         freeAttempts: count(

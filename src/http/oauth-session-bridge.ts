@@ -25,6 +25,15 @@ export function sessionBridge(sessions: SessionService, audit: AuditRecorder): S
 
   return {
     fromCookies,
+    async signIns(userId) {
+      const records = await sessions.list(userId);
+      return records
+        .filter((record) => !record.mfaPending)
+        .map((record) => ({
+          authTime: record.authTime,
+          expiresAt: Math.min(record.expiresAt, record.absoluteExpiresAt),
+        }));
+    },
     async signOut(cookieHeader, accountId, context, clientId) {
       const session = await fromCookies(cookieHeader);
       if (!session || session.userId !== accountId) return [];

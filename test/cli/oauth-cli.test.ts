@@ -214,5 +214,49 @@ describe('gatehouse clients / keys', () => {
       );
       assert.deepEqual(after.sort(), [...before, ...keys.map((k: { kid: string }) => k.kid)].sort());
     });
+
+    test('add --grant device_code: a public device client needs no redirect URI and can start the device flow (RFC 8628)', async () => {
+      const added = json([
+        'clients',
+        'add',
+        '--id',
+        'cli-tv',
+        '--type',
+        'public',
+        '--native',
+        '--name',
+        'CLI TV',
+        '--grant',
+        'device_code',
+        '--grant',
+        'refresh_token',
+        '--scope',
+        'openid offline_access',
+      ]);
+      assert.deepEqual(added, { client_id: 'cli-tv', client_secret: null });
+      // The running server sees the new client at once (straight after the CLI: an idle
+      // keep-alive connection may be closed by the server after 5 s).
+      const started = await client.initiateDeviceAuthorization(
+        await discover(server, { client_id: 'cli-tv' }),
+        {
+          scope: 'openid',
+        },
+      );
+      assert.match(started.user_code, /^[A-Z]{4}-[A-Z]{4}$/);
+      const listed = json(['clients', 'list']).find((c: { client_id: string }) => c.client_id === 'cli-tv');
+      assert.deepEqual(listed.grant_types, ['urn:ietf:params:oauth:grant-type:device_code', 'refresh_token']);
+      const refreshOnly = run([
+        'clients',
+        'add',
+        '--id',
+        'cli-bad-tv',
+        '--type',
+        'public',
+        '--grant',
+        'refresh_token',
+      ]);
+      assert.equal(refreshOnly.status, 1);
+      assert.match(refreshOnly.stderr, /refresh_token needs authorization_code or the device code grant/);
+    });
   });
 });

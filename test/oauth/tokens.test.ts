@@ -159,15 +159,18 @@ describe('OAuth provider: tokens', () => {
   });
 
   test('grants a client does not have are refused (no implicit, no password, only its own)', async () => {
-    for (const grantType of ['password', 'implicit', 'urn:ietf:params:oauth:grant-type:device_code']) {
+    for (const grantType of ['password', 'implicit']) {
       const answer = await providerPost(server, '/oauth/token', { grant_type: grantType }, WEB_APP);
       assert.equal(answer.status, 400);
       assert.equal(answer.body['error'], 'unsupported_grant_type', grantType);
     }
-    // A grant the server has but this client was not given (ASVS 5.0 V10.4.4).
-    const answer = await providerPost(server, '/oauth/token', { grant_type: 'client_credentials' }, WEB_APP);
-    assert.equal(answer.status, 400);
-    assert.equal(answer.body['error'], 'invalid_request');
+    // Grants the server has but this client was not given (ASVS 5.0 V10.4.4): unauthorized_client
+    // (RFC 6749 §5.2).
+    for (const grantType of ['client_credentials', 'urn:ietf:params:oauth:grant-type:device_code']) {
+      const answer = await providerPost(server, '/oauth/token', { grant_type: grantType }, WEB_APP);
+      assert.equal(answer.status, 400);
+      assert.equal(answer.body['error'], 'unauthorized_client', grantType);
+    }
   });
 
   test('introspection (RFC 7662): only for authenticated clients, about their own tokens', async () => {

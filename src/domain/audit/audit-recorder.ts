@@ -73,6 +73,8 @@ export const auditEventTypes = {
     'An authorization code was presented a second time: every token issued from it was revoked.',
   'oauth.client_auth_failed': 'An OAuth client failed to authenticate (details: endpoint, client id).',
   'oauth.logout': 'A relying party logged the user out of the provider (RP-initiated logout).',
+  'oauth.backchannel_logout':
+    'A logout token was delivered to an app’s back-channel logout URI, or its delivery failed (details: client, reason, error).',
   'oauth.client_created': 'An OAuth client was added with the CLI.',
   'oauth.client_removed':
     'An OAuth client was removed with the CLI, with every grant and token issued to it.',

@@ -2,7 +2,13 @@ import type { OAuthClientConfig } from '../../config/oauth-schema.ts';
 import type { Clock } from '../../ports/clock.ts';
 import type { OAuthClientStore } from '../../ports/oauth-store.ts';
 import { constantTimeEqual, randomToken, sha256 } from '../crypto/secrets.ts';
-import { type ClientDefinition, clientProblems } from './client-policy.ts';
+import {
+  type ClientDefinition,
+  type ClientJwk,
+  type ClientPolicyOptions,
+  clientProblems,
+  isConfidential,
+} from './client-policy.ts';
 
 /** Client metadata in the provider's vocabulary (RFC 7591 names). */
 export interface ProviderClientMetadata {
@@ -15,10 +21,14 @@ export interface ProviderClientMetadata {
   post_logout_redirect_uris: string[];
   grant_types: string[];
   response_types: string[];
-  token_endpoint_auth_method: 'client_secret_basic' | 'none';
+  token_endpoint_auth_method: 'client_secret_basic' | 'client_secret_post' | 'private_key_jwt' | 'none';
   scope: string;
   require_pushed_authorization_requests: boolean;
   dpop_bound_access_tokens: boolean;
+  backchannel_logout_uri?: string;
+  backchannel_logout_session_required?: boolean;
+  jwks?: { keys: ClientJwk[] };
+  jwks_uri?: string;
 }
 
 export interface ListedClient extends ClientDefinition {
@@ -65,10 +75,19 @@ export function toProviderMetadata(
     post_logout_redirect_uris: definition.post_logout_redirect_uris,
     grant_types: definition.grant_types,
     response_types: definition.grant_types.includes('authorization_code') ? ['code'] : [],
-    token_endpoint_auth_method: secretHash ? 'client_secret_basic' : 'none',
+    token_endpoint_auth_method:
+      definition.token_endpoint_auth_method ?? (secretHash ? 'client_secret_basic' : 'none'),
     scope: definition.scope,
     require_pushed_authorization_requests: definition.require_par,
     dpop_bound_access_tokens: definition.require_dpop,
+    ...(definition.backchannel_logout_uri
+      ? {
+          backchannel_logout_uri: definition.backchannel_logout_uri,
+          backchannel_logout_session_required: definition.backchannel_logout_session_required ?? false,
+        }
+      : {}),
+    ...(definition.jwks ? { jwks: definition.jwks } : {}),
+    ...(definition.jwks_uri ? { jwks_uri: definition.jwks_uri } : {}),
   };
 }
 
@@ -86,9 +105,20 @@ export class ClientRegistry {
   readonly #store: OAuthClientStore;
   readonly #clock: Clock;
   readonly #resources: ReadonlySet<string>;
+  readonly #policy: ClientPolicyOptions;
 
-  /** `resources`: the resource indicators the configuration declares (clients may name only those). */
-  constructor(configured: OAuthClientConfig[], resources: string[], store: OAuthClientStore, clock: Clock) {
+  /**
+   * `resources`: the resource indicators the configuration declares (clients may name only those).
+   * `policy`: deployment-dependent rules; config-file clients are checked against them here, since
+   * the config schema cannot know the environment (production refuses http on loopback).
+   */
+  constructor(
+    configured: OAuthClientConfig[],
+    resources: string[],
+    store: OAuthClientStore,
+    clock: Clock,
+    policy: ClientPolicyOptions = {},
+  ) {
     this.#configured = new Map(
       configured.map((client) => [
         client.client_id,
@@ -101,6 +131,11 @@ export class ClientRegistry {
     this.#store = store;
     this.#clock = clock;
     this.#resources = new Set(resources);
+    this.#policy = policy;
+    for (const { definition, secretHash } of this.#configured.values()) {
+      const problems = clientProblems(definition, isConfidential(definition, secretHash !== null), policy);
+      if (problems.length) throw new ClientError(`client ${definition.client_id}: ${problems.join('; ')}`);
+    }
   }
 
   /** Config-file clients, for the provider's static client list. */
@@ -128,19 +163,26 @@ export class ClientRegistry {
     return [
       ...[...this.#configured.values()].map(({ definition, secretHash }) => ({
         ...definition,
-        confidential: secretHash !== null,
+        confidential: isConfidential(definition, secretHash !== null),
         source: 'config' as const,
       })),
-      ...stored.map((record) => ({
-        ...(JSON.parse(record.definition) as ClientDefinition),
-        confidential: record.secretHash !== null,
-        source: 'cli' as const,
-      })),
+      ...stored.map((record) => {
+        const definition = JSON.parse(record.definition) as ClientDefinition;
+        return {
+          ...definition,
+          confidential: isConfidential(definition, record.secretHash !== null),
+          source: 'cli' as const,
+        };
+      }),
     ];
   }
 
+  /**
+   * A new CLI-managed client. A confidential client gets a secret, shown once, unless it
+   * authenticates with private_key_jwt: then it has no secret at all, only its public keys.
+   */
   async create(definition: ClientDefinition, confidential: boolean): Promise<IssuedClient> {
-    const problems = clientProblems(definition, confidential);
+    const problems = clientProblems(definition, confidential, this.#policy);
     for (const resource of definition.resources) {
       if (!this.#resources.has(resource))
         problems.push(`resource ${resource} is not declared in oauth.resources`);
@@ -148,7 +190,8 @@ export class ClientRegistry {
     if (problems.length) throw new ClientError(problems.join('; '));
     if (this.#configured.has(definition.client_id))
       throw new ClientError(`client ${definition.client_id} is declared in the config file`);
-    const secret = confidential ? randomToken() : null;
+    const secret =
+      confidential && definition.token_endpoint_auth_method !== 'private_key_jwt' ? randomToken() : null;
     const now = this.#clock.now();
     const created = await this.#store.create({
       clientId: definition.client_id,

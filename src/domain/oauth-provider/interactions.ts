@@ -19,6 +19,8 @@ export interface InteractionView {
   clientName: string;
   /** Where the browser goes afterwards (already checked against the client's registration). */
   redirectUri: string;
+  /** A device authorization (RFC 8628): no redirect back to the app; the device is told. */
+  device: boolean;
   /** The account of the provider session, when there is one. */
   accountId: string | null;
   maxAgeSeconds: number | null;
@@ -92,6 +94,7 @@ export class Interactions {
       clientId,
       clientName: definition?.client_name ?? clientId,
       redirectUri: stringParam(details.params, 'redirect_uri') ?? '',
+      device: details.deviceCode !== undefined,
       accountId: details.session?.accountId ?? null,
       maxAgeSeconds: Number.isInteger(maxAge) && maxAge >= 0 ? maxAge : null,
       signInAfter: details.result?.gatehouse?.signInAfter ?? null,

@@ -3,7 +3,7 @@
  * Logto's oidc-provider-internals.ts). Each function is one documented change to the engine that
  * its public configuration cannot express; a library upgrade is checked against this file.
  */
-import type { Provider } from 'oidc-provider';
+import type { ClientInstance, Provider } from 'oidc-provider';
 import instance, { type GrantHandler } from 'oidc-provider/lib/helpers/weak_cache.js';
 import { verifyClientSecret } from './client-registry.ts';
 
@@ -17,6 +17,41 @@ export function wrapGrantHandler(
   const original = handlers.get(grantType);
   if (!original) throw new Error(`grant type ${grantType} is not enabled`);
   handlers.set(grantType, wrap(original));
+}
+
+/** Every grant type the provider serves at its token endpoint. */
+export function grantTypes(provider: Provider): string[] {
+  return [...instance(provider).grantTypeHandlers.keys()];
+}
+
+/**
+ * The name of the provider route a request reaches ('token', 'authorization', …), decided by the
+ * provider's own router: its case folding and trailing-slash rule included, so no spelling of a
+ * path reaches a route without being seen as that route (rate limits, oauth-rate-limits.ts).
+ */
+export function routeName(provider: Provider, method: string, path: string): string | undefined {
+  return instance(provider).router.match(method, path)?.route.name;
+}
+
+/**
+ * Takes back-channel logout delivery off the request path. The provider awaits every logout
+ * token's POST before it answers the logout confirmation (lib/actions/end_session.js), so one
+ * slow app would hold the user's browser for up to the fetch timeout. The client method the
+ * provider calls (Client.prototype.backchannelLogout) is replaced by one that hands the delivery
+ * to `defer` and returns at once; the returned function is the original, for Gatehouse's own
+ * deliveries (backchannel-logout.ts).
+ */
+export function deferBackchannelLogout(
+  provider: Provider,
+  defer: (client: ClientInstance, send: () => Promise<void>, sub: string, sid: string | undefined) => void,
+): (client: ClientInstance, sub: string, sid: string | undefined) => Promise<void> {
+  const prototype = provider.Client.prototype;
+  const original = prototype.backchannelLogout;
+  prototype.backchannelLogout = function deferred(sub, sid) {
+    defer(this, () => original.call(this, sub, sid), sub, sid);
+    return Promise.resolve();
+  };
+  return (client, sub, sid) => original.call(client, sub, sid);
 }
 
 /**

@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
-import type { KoaContext, OIDCProviderError } from 'oidc-provider';
+import type { ClientInstance, KoaContext, OIDCProviderError } from 'oidc-provider';
 import { Provider } from 'oidc-provider';
 import type { Config } from '../../config/schema.ts';
 import type { Clock } from '../../ports/clock.ts';
@@ -12,11 +12,22 @@ import type {
 } from '../../ports/oauth-store.ts';
 import type { AuditRecorder } from '../audit/audit-recorder.ts';
 import { deriveKey } from '../crypto/secrets.ts';
+import type { RateLimits } from '../ratelimit/rate-limits.ts';
 import type { RequestContext } from '../request-context.ts';
 import type { UserService } from '../users/user-service.ts';
 import { ClientRegistry } from './client-registry.ts';
 import { ConnectedApps } from './connected-apps.ts';
-import { restrictResponseModes, useHashedClientSecrets, wrapGrantHandler } from './internals.ts';
+import { DEVICE_CODE_GRANT } from './client-policy.ts';
+import { DeviceFlow, pacePolling } from './device-flow.ts';
+import { BackchannelLogout } from './backchannel-logout.ts';
+import {
+  deferBackchannelLogout,
+  grantTypes,
+  restrictResponseModes,
+  useHashedClientSecrets,
+  wrapGrantHandler,
+} from './internals.ts';
+import { limitPerClient, providerRateLimits } from './oauth-rate-limits.ts';
 import { type InteractionView, Interactions } from './interactions.ts';
 import { type ProviderPages, providerResponses } from './provider-pages.ts';
 import { buildConfiguration, INTERACTION_PATH } from './provider-config.ts';
@@ -39,6 +50,8 @@ export interface OAuthProviderDeps {
   };
   sessions: SessionBridge;
   pages: ProviderPages;
+  /** Limits on user codes entered for the device flow (device-flow.ts). */
+  rateLimits: RateLimits;
 }
 
 const KEY_REFRESH_MS = 60_000;
@@ -70,6 +83,8 @@ export class OAuthProvider {
   readonly keys: SigningKeys;
   readonly interactions: Interactions;
   readonly connectedApps: ConnectedApps;
+  /** Back-channel logout (backchannel-logout.ts); `idle()` waits for pending deliveries. */
+  readonly backchannel: BackchannelLogout;
   readonly #deps: OAuthProviderDeps;
   readonly #contexts = new WeakMap<IncomingMessage, RequestContext>();
   #provider: Provider;
@@ -77,11 +92,23 @@ export class OAuthProvider {
   #callback: (request: IncomingMessage, response: ServerResponse) => void;
   #fingerprint: string;
   #timer: NodeJS.Timeout | null = null;
+  /** The engine's own logout-token sender (set by #build; its deferred twin is what the engine calls). */
+  #sendLogout: (client: ClientInstance, sub: string, sid: string | undefined) => Promise<void> = () =>
+    Promise.resolve();
 
   private constructor(deps: OAuthProviderDeps, clients: ClientRegistry, keys: SigningKeys, keySet: KeySet) {
     this.#deps = deps;
     this.clients = clients;
     this.keys = keys;
+    this.backchannel = new BackchannelLogout({
+      models: deps.stores.oauthModels,
+      sessions: deps.sessions,
+      audit: deps.audit,
+      log: deps.log,
+      clock: deps.clock,
+      engine: () => ({ provider: this.#provider, send: this.#sendLogout }),
+    });
+    deps.audit.subscribe(this.backchannel.onEvent);
     this.#provider = this.#build(keySet);
     this.#callback = this.#provider.callback();
     this.#fingerprint = keySet.fingerprint;
@@ -147,6 +174,14 @@ export class OAuthProvider {
     const { config, stores, users, sessions, audit, clock, log } = this.#deps;
     const oauth = config.oauth;
     const responses = providerResponses(this.#deps.pages, (ctx) => this.#contextOf(ctx), sessions, audit);
+    const device = new DeviceFlow({
+      pages: this.#deps.pages,
+      sessions,
+      audit,
+      rateLimits: this.#deps.rateLimits,
+      settings: oauth.deviceFlow,
+      contextOf: (ctx) => this.#contextOf(ctx),
+    });
     const provider = new Provider(
       config.origin,
       buildConfiguration({
@@ -154,7 +189,11 @@ export class OAuthProvider {
         keys: keySet.keys,
         cookieKey: Buffer.from(deriveKey(config.secret, 'oauth-cookies')).toString('base64url'),
         sessionTtlMs: config.session.rollingLifetimeMs,
-        adapter: createAdapterFactory(stores.oauthModels, this.clients),
+        adapter: createAdapterFactory(
+          stores.oauthModels,
+          this.clients,
+          deriveKey(config.secret, 'oauth-sealed-ids'),
+        ),
         clients: this.clients,
         findUser: (id) => users.findById(id),
         gatehouseSessionCurrent: async (ctx) => {
@@ -171,6 +210,8 @@ export class OAuthProvider {
         renderError: responses.renderError,
         logoutSource: responses.logoutSource,
         postLogoutSuccessSource: responses.postLogoutSuccessSource,
+        loopbackFetch: config.env !== 'production',
+        deviceFlow: device.sources(),
       }),
     );
     // Behind a proxy the provider must believe X-Forwarded-Proto to see https (cookies, issuer).
@@ -197,7 +238,32 @@ export class OAuthProvider {
         clock,
       }),
     );
+    wrapGrantHandler(provider, DEVICE_CODE_GRANT, (original) =>
+      pacePolling(original, {
+        models: stores.oauthModels,
+        clock,
+        intervalMs: oauth.deviceFlow.pollIntervalMs,
+      }),
+    );
     provider.use(responses.middleware);
+    // Rate limits (oauth-rate-limits.ts): per network and overall before the router; per
+    // authenticated client around every grant, outermost, so a refused request costs nothing more.
+    const limitDeps = {
+      limiter: this.#deps.rateLimits.requests,
+      limits: config.rateLimits,
+      contextOf: (ctx: KoaContext) => this.#contextOf(ctx),
+      renderError: responses.renderError,
+    };
+    provider.use(providerRateLimits(provider, limitDeps));
+    for (const grantType of grantTypes(provider))
+      wrapGrantHandler(provider, grantType, (original) => limitPerClient(original, limitDeps));
+    // The engine awaits every logout token before answering the logout; Gatehouse sends them
+    // after the answer instead, and audits the outcome (backchannel-logout.ts).
+    this.#sendLogout = deferBackchannelLogout(provider, (client, send, sub, sid) => {
+      const ctx = Provider.ctx;
+      this.backchannel.deliver(client, send, sub, sid, 'rp_logout', ctx ? this.#contextOf(ctx) : NO_CONTEXT);
+    });
+    provider.use(device.middleware(provider));
     const clientAuthFailed = (ctx: KoaContext, error: OIDCProviderError): void => {
       if (error.error !== 'invalid_client') return;
       void audit.record(this.#contextOf(ctx), {
@@ -211,6 +277,7 @@ export class OAuthProvider {
       'introspection.error',
       'revocation.error',
       'pushed_authorization_request.error',
+      'device_authorization.error',
     ] as const)
       provider.on(event, clientAuthFailed);
     provider.on('server_error', (_ctx, error) => log.error({ err: error }, 'oauth provider error'));
@@ -225,6 +292,7 @@ export function clientRegistryFor(config: Config, store: OAuthClientStore, clock
     resources.map((resource) => resource.indicator),
     store,
     clock,
+    { loopbackHttp: config.env !== 'production' },
   );
 }
 

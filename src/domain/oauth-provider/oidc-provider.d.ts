@@ -21,6 +21,8 @@ declare module 'oidc-provider' {
     headers: Record<string, string | string[] | undefined>;
     /** A request header ('' when absent). */
     get(field: string): string;
+    /** Content negotiation on the Accept header: the first type it prefers, or false. */
+    accepts(...types: string[]): string | false;
     readonly response: { get(field: string): string };
     set(field: string, value: string): void;
     append(field: string, value: string): void;
@@ -37,6 +39,8 @@ declare module 'oidc-provider' {
     readonly entities: {
       readonly IdTokenHint?: { payload: { sub?: string; aud?: string | string[] } };
       readonly Grant?: GrantInstance;
+      /** The device code a user code was found for (code_verification, device_resume). */
+      readonly DeviceCode?: { readonly clientId: string };
     };
     readonly requestParamOIDCScopes: Set<string>;
     readonly requestParamScopes: Set<string>;
@@ -54,6 +58,7 @@ declare module 'oidc-provider' {
     readonly clientName: string | undefined;
     readonly clientAuthMethod: string;
     readonly clientSecret: string | undefined;
+    readonly backchannelLogoutUri?: string | undefined;
   }
 
   export interface SessionInstance {
@@ -86,7 +91,12 @@ declare module 'oidc-provider' {
   }
 
   export interface ClientClass {
-    prototype: { compareClientSecret(this: ClientInstance, actual: string): Promise<boolean> | boolean };
+    prototype: {
+      compareClientSecret(this: ClientInstance, actual: string): Promise<boolean> | boolean;
+      /** Signs a logout token for (sub, sid) and POSTs it to the client's backchannel_logout_uri. */
+      backchannelLogout(this: ClientInstance, sub: string, sid: string | undefined): Promise<void>;
+    };
+    find(id: string): Promise<ClientInstance | undefined>;
   }
 
   export interface LoginResult {
@@ -124,6 +134,8 @@ declare module 'oidc-provider' {
     readonly session?: { readonly accountId: string; readonly uid: string };
     readonly grantId?: string;
     readonly result?: InteractionResults;
+    /** Set when the interaction belongs to a device authorization (RFC 8628) rather than a redirect. */
+    readonly deviceCode?: string;
   }
 
   /** Storage adapter: https://github.com/panva/node-oidc-provider/blob/main/example/my_adapter.js */
@@ -174,7 +186,26 @@ declare module 'oidc-provider' {
   export const errors: {
     InvalidGrant: new (detail?: string) => OIDCProviderError;
     InvalidTarget: new (detail?: string) => OIDCProviderError;
+    /** An error with any `error` code; its status can be changed (rate limits answer 429). */
+    CustomOIDCProviderError: new (
+      error: string,
+      description?: string,
+    ) => OIDCProviderError & { status: number; statusCode: number };
+    /** RFC 8628 §3.5: the device polls faster than its interval. */
+    SlowDown: new (
+      description?: string,
+    ) => OIDCProviderError;
   };
+
+  /**
+   * What the device flow's page hooks receive when the code entry page is shown again after a
+   * failure (lib/helpers/re_render_errors.js): NotFoundError, ExpiredError, AlreadyUsedError,
+   * NoCodeError, AbortedError (the user refused); any other error is the provider's own.
+   */
+  export interface DeviceFlowError extends Error {
+    readonly userCode?: string;
+    readonly statusCode?: number;
+  }
 
   /** The provider's configuration object; the keys Gatehouse sets (lib/helpers/defaults.js). */
   export type Configuration = Record<string, unknown>;
@@ -184,10 +215,13 @@ declare module 'oidc-provider' {
     | 'introspection.error'
     | 'revocation.error'
     | 'pushed_authorization_request.error'
+    | 'device_authorization.error'
     | 'server_error';
 
   export class Provider {
     constructor(issuer: string, configuration: Configuration);
+    /** The Koa context of the provider request being served (AsyncLocalStorage), if any. */
+    static readonly ctx: KoaContext | undefined;
     proxy: boolean;
     readonly Grant: GrantClass;
     readonly Client: ClientClass;
@@ -219,6 +253,8 @@ declare module 'oidc-provider/lib/helpers/weak_cache.js' {
   export interface ProviderInternals {
     grantTypeHandlers: Map<string, GrantHandler>;
     responseModes: Map<string, unknown>;
+    /** The provider's router (lib/helpers/router.js): the route a method and path reach. */
+    router: { match(method: string, path: string): { route: { name: string } } | undefined };
   }
 
   export default function instance(provider: Provider): ProviderInternals;

@@ -5,6 +5,7 @@ import type { OAuthConfig } from '../../config/oauth-schema.ts';
 import type { UserRecord } from '../../ports/user-store.ts';
 import { ACR_BASIC, ACR_PHISHING_RESISTANT, OIDC_SCOPES, SCOPE_CLAIMS, userClaims } from './claims.ts';
 import type { ClientRegistry } from './client-registry.ts';
+import { type DeviceFlowSources, USER_CODE_CHARSET, USER_CODE_MASK } from './device-flow.ts';
 import type { Adapter } from 'oidc-provider';
 
 /** Provider paths, all under /oauth/ so they never meet Gatehouse's own (/auth/{provider} is federation's). */
@@ -45,6 +46,29 @@ export interface ConfigurationInputs {
   renderError(ctx: KoaContext, out: { error: string; error_description?: string }): void;
   logoutSource(ctx: KoaContext): Promise<void>;
   postLogoutSuccessSource(ctx: KoaContext): Promise<void>;
+  /** Outgoing calls may reach loopback hosts (development and tests; see providerFetch). */
+  loopbackFetch?: boolean;
+  /** The device authorization grant's pages (device-flow.ts). */
+  deviceFlow: DeviceFlowSources;
+}
+
+/**
+ * Outgoing calls (back-channel logout, a client's jwks_uri) may reach loopback addresses when
+ * `loopbackFetch` is set (never in production). oidc-provider's fetch (configuration.fetch) gets
+ * a dispatcher that drops connections to loopback, private and other special-use addresses (its
+ * SSRF defence); only for a URL that names a loopback host literally is that dispatcher left
+ * out, so the URL cannot resolve anywhere else through DNS.
+ */
+const LOOPBACK_HOSTS = new Set(['127.0.0.1', '[::1]', 'localhost']);
+
+function providerFetch(loopback: boolean) {
+  return (url: string | URL, options: RequestInit & { dispatcher?: unknown }): Promise<Response> => {
+    if (loopback && LOOPBACK_HOSTS.has(new URL(url).hostname)) {
+      const { dispatcher: _ssrfGuard, ...rest } = options;
+      return globalThis.fetch(url, rest);
+    }
+    return globalThis.fetch(url, options);
+  };
 }
 
 const seconds = (ms: number): number => Math.max(1, Math.floor(ms / 1000));
@@ -109,7 +133,10 @@ export function buildConfiguration(inputs: ConfigurationInputs): Configuration {
     rotateRefreshToken: true,
     issueRefreshToken: async (_ctx: KoaContext, client: { grantTypeAllowed(type: string): boolean }) =>
       client.grantTypeAllowed('refresh_token'),
-    clientAuthMethods: ['client_secret_basic', 'client_secret_post', 'none'],
+    // private_key_jwt (RFC 7523): a signed, single-use assertion instead of a shared secret
+    // (ASVS 5.0 V10.4.16); its jti is remembered until it expires (the ReplayDetection model).
+    clientAuthMethods: ['client_secret_basic', 'client_secret_post', 'private_key_jwt', 'none'],
+    fetch: providerFetch(inputs.loopbackFetch === true),
     clientDefaults: {
       grant_types: ['authorization_code'],
       response_types: ['code'],
@@ -143,6 +170,7 @@ export function buildConfiguration(inputs: ConfigurationInputs): Configuration {
           ),
         ),
       Interaction: INTERACTION_TTL_S,
+      DeviceCode: seconds(oauth.deviceFlow.userCodeTtlMs),
       Session: seconds(inputs.sessionTtlMs),
       Grant: GRANT_TTL_S,
     },
@@ -223,8 +251,17 @@ export function buildConfiguration(inputs: ConfigurationInputs): Configuration {
       },
       userinfo: { enabled: true },
       dPoP: { enabled: true },
-      backchannelLogout: { enabled: false },
-      deviceFlow: { enabled: false },
+      // OpenID Connect Back-Channel Logout 1.0: logout tokens to the apps of an ending session,
+      // delivered off the request path (backchannel-logout.ts).
+      backchannelLogout: { enabled: true },
+      // RFC 8628, for clients whose grant_types include the device code grant; the provider
+      // refuses every other client with unauthorized_client.
+      deviceFlow: {
+        enabled: true,
+        charset: USER_CODE_CHARSET,
+        mask: USER_CODE_MASK,
+        ...inputs.deviceFlow,
+      },
       registration: { enabled: false },
       claimsParameter: { enabled: false },
       requestObjects: { enabled: false },

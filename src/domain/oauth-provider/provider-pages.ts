@@ -24,6 +24,26 @@ export interface ProviderPages {
     automatic: boolean;
   }): RenderedPage;
   loggedOut(input: { clientName: string | null }): RenderedPage;
+  /**
+   * Device authorization (RFC 8628, device-flow.ts): the page where a signed-in user types the
+   * code their device shows. `form` is null when no attempt may be made now (rate limited).
+   */
+  deviceCodeEntry(input: {
+    form: { action: string; xsrf: string } | null;
+    userCode: string | null;
+    problem: { code: string; message: string } | null;
+  }): RenderedPage;
+  /** "Is this the code on your device?": names the app and the device's request (RFC 8628 §5.4). */
+  deviceConfirm(input: {
+    action: string;
+    xsrf: string;
+    userCode: string;
+    clientName: string;
+    clientId: string;
+    device: { ip: string | null; userAgent: string | null };
+  }): RenderedPage;
+  /** The end of the user's part: the device gets its tokens (approved) or access_denied (denied). */
+  deviceDone(input: { clientName: string | null; outcome: 'approved' | 'denied' }): RenderedPage;
 }
 
 /**

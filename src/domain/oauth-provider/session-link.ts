@@ -32,6 +32,11 @@ export interface SessionBridge {
     context: RequestContext,
     clientId: string | null,
   ): Promise<string[]>;
+  /**
+   * The user's fully signed-in Gatehouse sessions (auth time and expiry, epoch ms): what a
+   * provider session may still hang off (back-channel logout, backchannel-logout.ts).
+   */
+  signIns(userId: string): Promise<Array<{ authTime: number; expiresAt: number }>>;
 }
 
 /** Provider session and Gatehouse session are the same sign-in. */

@@ -1,7 +1,7 @@
 import type { Adapter, AdapterPayload } from 'oidc-provider';
 import { errors } from 'oidc-provider';
 import type { OAuthModelStore } from '../../ports/oauth-store.ts';
-import { sha256 } from '../crypto/secrets.ts';
+import { seal, sha256, unseal } from '../crypto/secrets.ts';
 import type { ClientRegistry } from './client-registry.ts';
 
 /**
@@ -27,6 +27,17 @@ const HASHED_MODELS = new Set([
   'InitialAccessToken',
 ]);
 
+/**
+ * Models also found by something other than their id, and then saved again: a device code is
+ * looked up by the user code the person types (DeviceCode.findByUserCode), and the provider
+ * then marks it in flight, approved or denied and saves it under its id. The row cannot give
+ * the id back from its hash, so the id travels sealed (AES-256-GCM under a key derived from the
+ * instance secret) in the payload: a dump still holds no usable device code, and the save after
+ * a user-code lookup updates the device's own row instead of writing a new one.
+ */
+const SEALED_ID_MODELS = new Set(['DeviceCode']);
+const SEALED_ID = 'gatehouseSealedId';
+
 /** The row key of a model's id: what the adapter stores and looks up. */
 export function storageKey(model: string, id: string): string {
   return HASHED_MODELS.has(model) ? sha256(id) : id;
@@ -41,11 +52,16 @@ export class SqlAdapter implements Adapter {
   readonly #model: string;
   readonly #store: OAuthModelStore;
   readonly #hashed: boolean;
+  readonly #idKey: Uint8Array | null;
 
-  constructor(model: string, store: OAuthModelStore) {
+  /** `idKey`: seals the id of models in SEALED_ID_MODELS (required for those). */
+  constructor(model: string, store: OAuthModelStore, idKey?: Uint8Array) {
     this.#model = model;
     this.#store = store;
     this.#hashed = HASHED_MODELS.has(model);
+    this.#idKey = SEALED_ID_MODELS.has(model) ? (idKey ?? null) : null;
+    if (SEALED_ID_MODELS.has(model) && !idKey)
+      throw new Error(`the ${model} adapter needs a key to seal ids`);
   }
 
   #key(id: string): string {
@@ -55,6 +71,7 @@ export class SqlAdapter implements Adapter {
   async upsert(id: string, payload: AdapterPayload, expiresIn: number | undefined): Promise<void> {
     const stored: AdapterPayload = { ...payload };
     if (this.#hashed) delete stored['jti'];
+    if (this.#idKey) stored[SEALED_ID] = await seal(this.#idKey, id);
     if (this.#model === 'Interaction' && stored['session'] && typeof stored['session'] === 'object') {
       // The provider copies the session cookie into the interaction for interactionDetails()
       // callers; Gatehouse never reads it, so it is not stored (lib/models/interaction.js).
@@ -90,7 +107,11 @@ export class SqlAdapter implements Adapter {
 
   async findByUserCode(userCode: string): Promise<AdapterPayload | undefined> {
     const record = await this.#store.findByUserCode(this.#model, userCode);
-    return record && this.#payload(record, undefined);
+    if (!record) return undefined;
+    const payload = this.#payload(record, undefined);
+    const sealed = payload[SEALED_ID];
+    if (this.#idKey && typeof sealed === 'string') payload['jti'] = await unseal(this.#idKey, sealed);
+    return payload;
   }
 
   /**
@@ -114,6 +135,7 @@ export class SqlAdapter implements Adapter {
   #payload(record: { payload: string; consumedAt: number | null }, id: string | undefined): AdapterPayload {
     const payload = JSON.parse(record.payload) as AdapterPayload;
     if (this.#hashed && id !== undefined) payload['jti'] = id;
+    if (id !== undefined) delete payload[SEALED_ID];
     if (record.consumedAt !== null) payload['consumed'] = Math.floor(record.consumedAt / 1000);
     return payload;
   }
@@ -151,6 +173,7 @@ class ClientAdapter implements Adapter {
 export function createAdapterFactory(
   store: OAuthModelStore,
   clients: ClientRegistry,
+  idKey: Uint8Array,
 ): (model: string) => Adapter {
-  return (model) => (model === 'Client' ? new ClientAdapter(clients) : new SqlAdapter(model, store));
+  return (model) => (model === 'Client' ? new ClientAdapter(clients) : new SqlAdapter(model, store, idKey));
 }

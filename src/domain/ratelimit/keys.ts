@@ -1,9 +1,12 @@
 import { createHmac } from 'node:crypto';
 import { isIP } from 'node:net';
 
-/** The account a request names: an address, a user id, or a passkey's user handle. */
+/**
+ * The account a request names: an address, a user id, or a passkey's user handle; or an OAuth
+ * client that has authenticated (its client id).
+ */
 export interface Identifier {
-  kind: 'email' | 'user' | 'passkey';
+  kind: 'email' | 'user' | 'passkey' | 'client';
   /** Normalised (an email address through normalizeEmail). */
   value: string;
 }

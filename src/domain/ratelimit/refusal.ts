@@ -7,6 +7,7 @@ export interface Refusal {
 export type LimitRule =
   | 'per_ip'
   | 'per_identifier'
+  | 'per_client'
   | 'global'
   | 'mail_per_address'
   | 'consecutive_failures'

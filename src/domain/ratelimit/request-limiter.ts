@@ -78,6 +78,22 @@ export class RequestLimiter implements MailBudget {
   }
 
   /**
+   * One layer on its own, for a key that is known only once the request has been checked: an
+   * OAuth client counted after it authenticated, so strangers naming its client_id cannot use
+   * up its budget (oauth-rate-limits.ts).
+   */
+  async admitOne(
+    rule: LimitRule,
+    endpoint: string,
+    limit: WindowLimit,
+    identifier: Identifier,
+    context: RequestContext,
+  ): Promise<Refusal | null> {
+    const key = `req:${endpoint}:${rule}:${identifierKey(this.#deps.keySecret, identifier)}`;
+    return this.#count(rule, endpoint, key, limit, context, identifier);
+  }
+
+  /**
    * Whether one more sign-in mail may go to `address`. Over budget the caller answers exactly
    * as if it had sent one: the budget stops mail-bombing without telling anyone anything.
    */

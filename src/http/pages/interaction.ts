@@ -96,7 +96,7 @@ function consentPage(
 <h1 id="title">${view.clientName} wants to access your account</h1>
 <p class="lede">Signed in as <strong>${email}</strong>. Allow <strong>${view.clientName}</strong> (<code>${view.clientId}</code>) to:</p>
 ${permissionList(view)}
-<p class="help">After you choose, you go back to <strong>${returnHost}</strong>. You can disconnect the app at any time from your account page.</p>
+<p class="help">${view.device ? html`After you choose, go back to your device: it continues on its own.` : html`After you choose, you go back to <strong>${returnHost}</strong>.`} You can disconnect the app at any time from your account page.</p>
 <div class="messages-slot">${messageRegions()}</div>
 <div class="actions">
 <button type="button" id="consent-allow" class="button button-primary">Allow</button>

@@ -84,5 +84,58 @@ ${
 <p class="switch"><a href="/sign-in">Sign in again</a></p>`;
       return { html: shell(appName, 'Signed out', body, null), scriptHashes: [] };
     },
+
+    // Device authorization (RFC 8628): plain forms, no script, so the CSP allows none.
+    deviceCodeEntry({ form, userCode, problem }): RenderedPage {
+      const body = html`<h1 id="title">Connect a device</h1>
+<p class="lede">Type the code your device (TV, console, command line…) shows.</p>
+${problem ? html`<p class="message message-error" role="alert" id="device-error" data-error="${problem.code}">${problem.message}</p>` : null}
+${
+  form
+    ? html`<form id="device-code-form" method="post" action="${form.action}" class="form">
+<input type="hidden" name="xsrf" value="${form.xsrf}">
+<div class="field">
+<label for="user_code">Code from your device</label>
+<input id="user_code" name="user_code" type="text" class="code-input" autocomplete="off" autocapitalize="characters" spellcheck="false" maxlength="32" required autofocus placeholder="BCDF-GHJK"${userCode ? html` value="${userCode}"` : null}>
+<p class="help">Letters only; dashes and case do not matter. Never type a code someone else sent you: it would connect their device to your account.</p>
+</div>
+<button type="submit" class="button button-primary">Continue</button>
+</form>`
+    : html`<p class="switch"><a href="/oauth/device">Try again</a></p>`
+}`;
+      return { html: shell(appName, 'Connect a device', body, null), scriptHashes: [] };
+    },
+
+    deviceConfirm({ action, xsrf, userCode, clientName, clientId, device }): RenderedPage {
+      const body = html`<h1 id="title">Connect ${clientName}?</h1>
+<p class="lede"><strong>${clientName}</strong> (<code>${clientId}</code>) asks to use your account on a device.</p>
+<p>Check that your device shows this code:</p>
+<p class="secret" id="device-user-code">${userCode}</p>
+${device.ip || device.userAgent ? html`<p class="help" id="device-origin">The request came from ${device.ip ?? 'an unknown address'}${device.userAgent ? html` (${device.userAgent})` : null}.</p>` : null}
+<p class="help">If the code differs, or you did not start this on a device of your own, deny: someone may be trying to get into your account.</p>
+<form id="device-confirm-form" method="post" action="${action}" class="form">
+<input type="hidden" name="xsrf" value="${xsrf}">
+<input type="hidden" name="user_code" value="${userCode}">
+<div class="actions">
+<button type="submit" name="confirm" value="yes" class="button button-primary">Yes, it is my device</button>
+<button type="submit" name="abort" value="yes" class="button button-secondary">Deny</button>
+</div>
+</form>`;
+      return { html: shell(appName, `Connect ${clientName}?`, body, null), scriptHashes: [] };
+    },
+
+    deviceDone({ clientName, outcome }): RenderedPage {
+      const body =
+        outcome === 'approved'
+          ? html`<h1 id="title">Your device is connected</h1>
+<p class="lede">${clientName ?? 'The app'} can now use your account on that device. You can close this page and go back to it.</p>
+<p class="switch"><a href="/account">Manage connected apps</a></p>`
+          : html`<h1 id="title">Access denied</h1>
+<p class="lede">The device was not connected to your account. You can close this page.</p>`;
+      return {
+        html: shell(appName, outcome === 'approved' ? 'Device connected' : 'Access denied', body, null),
+        scriptHashes: [],
+      };
+    },
   };
 }
