@@ -1,3 +1,4 @@
+import { createSecretKey } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { Config } from './config/schema.ts';
@@ -64,7 +65,7 @@ export async function createRateLimiting(
       },
     });
   }
-  const keySecret = deriveKey(config.secret, 'rate-limit-keys');
+  const keySecret = createSecretKey(deriveKey(config.secret, 'rate-limit-keys'));
   const limits = config.rateLimits;
   const rateLimits: RateLimits = {
     requests: new RequestLimiter({ counter, audit, clock, keySecret, mailPerAddress: limits.mailPerAddress }),

@@ -7,8 +7,8 @@ export interface KnownDeviceStore {
   /** Remembers (userId, deviceHash); true if it was not known before. Seen again: updates lastSeenAt. */
   remember(userId: string, deviceHash: string, at: number): Promise<boolean>;
   isKnown(userId: string, deviceHash: string): Promise<boolean>;
-  /** Whether the account has signed in from any remembered device. */
-  hasAny(userId: string): Promise<boolean>;
+  /** Whether the account has signed in from a remembered device other than this one. */
+  hasOther(userId: string, deviceHash: string): Promise<boolean>;
   /** Forgets devices not seen since `before` (their cookie has expired in the browser too). */
   deleteUnseenSince(before: number): Promise<number>;
 }

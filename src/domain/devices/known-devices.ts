@@ -36,9 +36,10 @@ export class KnownDevices {
     sessionId: string,
     context: RequestContext,
   ): Promise<void> {
-    const hadAny = await this.#store.hasAny(userId);
-    const added = await this.#store.remember(userId, sha256(deviceToken), this.#clock.now());
-    if (!added || !hadAny) return;
+    const deviceHash = sha256(deviceToken);
+    const added = await this.#store.remember(userId, deviceHash, this.#clock.now());
+    // An account's first device is not news to its owner; only a further one is.
+    if (!added || !(await this.#store.hasOther(userId, deviceHash))) return;
     await this.#audit.record(context, {
       type: 'sign_in.new_device',
       outcome: 'success',

@@ -1,3 +1,4 @@
+import type { KeyObject } from 'node:crypto';
 import type { RateLimitsConfig } from '../../config/rate-limits-schema.ts';
 import type { Clock } from '../../ports/clock.ts';
 import type { Counter } from '../../ports/counter.ts';
@@ -10,7 +11,7 @@ export interface FailureGuardDeps {
   counter: Counter;
   audit: AuditRecorder;
   clock: Clock;
-  keySecret: Uint8Array;
+  keySecret: KeyObject;
   failures: RateLimitsConfig['failures'];
   stuffing: RateLimitsConfig['stuffing'];
   /** The account an identifier belongs to, if any: the owner is told when the account is attacked. */

@@ -1,3 +1,4 @@
+import type { KeyObject } from 'node:crypto';
 import type { WindowLimit } from '../../config/rate-limits-schema.ts';
 import type { Clock } from '../../ports/clock.ts';
 import type { Counter } from '../../ports/counter.ts';
@@ -24,7 +25,7 @@ export interface RequestLimiterDeps {
   audit: AuditRecorder;
   clock: Clock;
   /** Keys the hash of identifiers in counter keys (derived from the instance secret). */
-  keySecret: Uint8Array;
+  keySecret: KeyObject;
   mailPerAddress: WindowLimit;
 }
 

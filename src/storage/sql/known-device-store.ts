@@ -9,6 +9,14 @@ export class SqlKnownDeviceStore implements KnownDeviceStore {
   }
 
   async remember(userId: string, deviceHash: string, at: number): Promise<boolean> {
+    // Most sign-ins come from a device seen before: one update settles them.
+    const updated = await this.#db
+      .updateTable('known_devices')
+      .set({ last_seen_at: at })
+      .where('user_id', '=', userId)
+      .where('device_hash', '=', deviceHash)
+      .executeTakeFirst();
+    if (Number(updated.numUpdatedRows) > 0) return false;
     // The insert that wins decides "new": two sign-ins racing from one new browser report it once.
     const inserted = await this.#db
       .insertInto('known_devices')
@@ -16,14 +24,7 @@ export class SqlKnownDeviceStore implements KnownDeviceStore {
       .onConflict((conflict) => conflict.columns(['user_id', 'device_hash']).doNothing())
       .returning('user_id')
       .executeTakeFirst();
-    if (inserted) return true;
-    await this.#db
-      .updateTable('known_devices')
-      .set({ last_seen_at: at })
-      .where('user_id', '=', userId)
-      .where('device_hash', '=', deviceHash)
-      .execute();
-    return false;
+    return inserted !== undefined;
   }
 
   async isKnown(userId: string, deviceHash: string): Promise<boolean> {
@@ -36,11 +37,12 @@ export class SqlKnownDeviceStore implements KnownDeviceStore {
     return row !== undefined;
   }
 
-  async hasAny(userId: string): Promise<boolean> {
+  async hasOther(userId: string, deviceHash: string): Promise<boolean> {
     const row = await this.#db
       .selectFrom('known_devices')
       .select('user_id')
       .where('user_id', '=', userId)
+      .where('device_hash', '!=', deviceHash)
       .limit(1)
       .executeTakeFirst();
     return row !== undefined;
