@@ -13,6 +13,10 @@ import {
   type ClientGrantType,
   DEVICE_CODE_GRANT,
 } from '../domain/oauth-provider/client-policy.ts';
+import {
+  ClientAdministration,
+  type ClientAdministrator,
+} from '../domain/oauth-provider/client-administration.ts';
 import { ClientError } from '../domain/oauth-provider/client-registry.ts';
 import { clientRegistryFor, signingKeysFor } from '../domain/oauth-provider/oauth-provider.ts';
 import { systemClock } from '../ports/clock.ts';
@@ -138,9 +142,16 @@ async function withStores(
   }
 }
 
-/** The operator at a terminal: no IP, user agent or request. */
+/** The operator at a terminal: no IP, user agent, request or signed-in user. */
+const TERMINAL: ClientAdministrator = {
+  context: { ip: null, userAgent: null, requestId: null },
+  actorId: null,
+  sessionId: null,
+  via: 'cli',
+};
+
 function recordCli(audit: AuditRecorder, entry: AuditEntry): Promise<void> {
-  return audit.record({ ip: null, userAgent: null, requestId: null }, entry);
+  return audit.record(TERMINAL.context, entry);
 }
 
 function print(value: unknown): number {
@@ -153,6 +164,8 @@ async function clients(args: string[]): Promise<number> {
   const values = parse(rest);
   return withStores(async (stores, config, audit) => {
     const registry = clientRegistryFor(config, stores.oauthClients, systemClock);
+    // The same administration the admin API uses: registry, revocation and audit in one place.
+    const administration = new ClientAdministration(registry, stores.oauthModels, audit);
     switch (sub) {
       case 'add': {
         if (values.type !== 'public' && values.type !== 'confidential')
@@ -182,36 +195,15 @@ async function clients(args: string[]): Promise<number> {
             : {}),
           ...authMethodOptions(values),
         };
-        const issued = await registry.create(definition, values.type === 'confidential');
-        await recordCli(audit, {
-          type: 'oauth.client_created',
-          outcome: 'success',
-          details: { clientId: issued.client_id, confidential: issued.client_secret !== null },
-        });
-        return print(issued);
+        return print(await administration.create(definition, values.type === 'confidential', TERMINAL));
       }
       case 'list':
-        return print(await registry.list());
-      case 'rotate-secret': {
-        const issued = await registry.rotateSecret(requireId(values.id));
-        await recordCli(audit, {
-          type: 'oauth.client_secret_rotated',
-          outcome: 'success',
-          details: { clientId: issued.client_id },
-        });
-        return print(issued);
-      }
+        return print(await administration.list());
+      case 'rotate-secret':
+        return print(await administration.rotateSecret(requireId(values.id), TERMINAL));
       case 'remove': {
-        const clientId = requireId(values.id);
-        await registry.remove(clientId);
-        // Its grants and tokens go with it: nothing it was given keeps working.
-        const revoked = await stores.oauthModels.deleteByClient(clientId);
-        await recordCli(audit, {
-          type: 'oauth.client_removed',
-          outcome: 'success',
-          details: { clientId, revoked },
-        });
-        return print({ client_id: clientId, removed: true });
+        const { client_id } = await administration.remove(requireId(values.id), TERMINAL);
+        return print({ client_id, removed: true });
       }
       default:
         throw new UsageError(sub ? `Unknown clients command "${sub}".` : 'Missing clients command.');

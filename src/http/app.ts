@@ -20,6 +20,7 @@ import { mountEmailAuthRoutes } from './routes/email-auth.ts';
 import { formPostCallbackPaths, mountFederationRoutes } from './routes/federation.ts';
 import { mountMeRoutes } from './routes/me.ts';
 import { mountMfaRoutes } from './routes/mfa.ts';
+import { mountOAuthClientRoutes } from './routes/oauth-clients.ts';
 import { mountOperationsRoutes } from './routes/operations.ts';
 import { mountPasskeyRoutes } from './routes/passkeys.ts';
 import { mountPasswordRoutes } from './routes/passwords.ts';
@@ -82,6 +83,7 @@ export function createApp(services: Services): { app: Hono<AppEnv>; registry: Op
   if (services.oauth) {
     mountInteractionPages(app, registry);
     mountConnectedAppRoutes(app, registry, services.oauth);
+    mountOAuthClientRoutes(app, registry, services.oauth);
   }
   mountPages(app);
 

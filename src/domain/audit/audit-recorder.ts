@@ -75,9 +75,9 @@ export const auditEventTypes = {
   'oauth.logout': 'A relying party logged the user out of the provider (RP-initiated logout).',
   'oauth.backchannel_logout':
     'A logout token was delivered to an app’s back-channel logout URI, or its delivery failed (details: client, reason, error).',
-  'oauth.client_created': 'An OAuth client was added with the CLI.',
+  'oauth.client_created': 'An OAuth client was added with the CLI or the admin API.',
   'oauth.client_removed':
-    'An OAuth client was removed with the CLI, with every grant and token issued to it.',
+    'An OAuth client was removed with the CLI or the admin API, with every grant and token issued to it.',
   'oauth.client_secret_rotated': 'An OAuth client got a new secret; the old one stopped working.',
   'oauth.signing_keys_rotated':
     'New token signing keys were introduced (details: key ids, when they start signing).',
