@@ -2,6 +2,7 @@ import { ConfigError, configWarnings, loadConfig } from '../config/load.ts';
 import { createGatehouse, SchemaOutOfDateError } from '../container.ts';
 import { auditCommand } from './audit.ts';
 import { oauthCommand } from './oauth.ts';
+import { usersCommand } from './users.ts';
 import { migrateToLatest, migrationStatus, openDatabase } from '../storage/sql/open-database.ts';
 
 export const usage = `Usage: gatehouse <command> [options]
@@ -14,6 +15,7 @@ Commands:
   audit export     Write audit events as JSON lines (--since, --until, --type, --user).
   clients …        OAuth clients: add, list, rotate-secret, remove (docs/oauth.md).
   keys rotate      Introduce new OAuth token signing keys.
+  users …          Accounts: show, disable (signs out, revokes OAuth grants), enable.
   help             Show this help.
 
 Configuration comes from GATEHOUSE_* environment variables and the JSON file named by
@@ -86,6 +88,8 @@ export async function runCli(argv: string[]): Promise<number> {
       case 'clients':
       case 'keys':
         return await oauthCommand(command, rest);
+      case 'users':
+        return await usersCommand(rest);
       case 'help':
       case '--help':
       case '-h':

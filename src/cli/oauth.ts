@@ -117,7 +117,7 @@ const GRANTS = new Set<string>([
 const GRANT_ALIASES: Record<string, string> = { device_code: DEVICE_CODE_GRANT };
 
 /** Runs `work` with the stores of the configured database, refusing a schema that is behind. */
-async function withStores(
+export async function withStores(
   work: (stores: Stores, config: Config, audit: AuditRecorder) => Promise<number>,
 ): Promise<number> {
   const config = loadConfig();

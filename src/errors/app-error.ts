@@ -29,6 +29,7 @@ export type ErrorCode =
   | 'totp_already_enrolled'
   | 'email_taken'
   | 'no_password'
+  | 'account_disabled'
   | 'unavailable'
   | 'internal_error';
 
@@ -58,6 +59,7 @@ const statusByCode: Record<ErrorCode, number> = {
   totp_already_enrolled: 409,
   email_taken: 409,
   no_password: 409,
+  account_disabled: 403,
   unavailable: 503,
   internal_error: 500,
 };

@@ -21,6 +21,7 @@ import { formPostCallbackPaths, mountFederationRoutes } from './routes/federatio
 import { mountMeRoutes } from './routes/me.ts';
 import { mountMfaRoutes } from './routes/mfa.ts';
 import { mountOAuthClientRoutes } from './routes/oauth-clients.ts';
+import { mountAdminUserRoutes } from './routes/admin-users.ts';
 import { mountOperationsRoutes } from './routes/operations.ts';
 import { mountPasskeyRoutes } from './routes/passkeys.ts';
 import { mountPasswordRoutes } from './routes/passwords.ts';
@@ -68,6 +69,7 @@ export function createApp(services: Services): { app: Hono<AppEnv>; registry: Op
   mountMeRoutes(app, registry);
   mountActivityRoutes(app, registry);
   mountAuditRoutes(app, registry);
+  mountAdminUserRoutes(app, registry);
   mountEmailAuthRoutes(app, registry);
   mountPasskeyRoutes(app, registry);
   mountMfaRoutes(app, registry);

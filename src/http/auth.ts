@@ -62,6 +62,11 @@ export async function requireSession(c: Context<AppEnv>): Promise<ValidatedSessi
  * The factor policy is applied here, for every way of signing in: when `amr` is not enough for
  * this user (a password or email without the second factor they enrolled), the new session is
  * half-authenticated (`session.mfaPending`) and short-lived until POST /api/v1/mfa/verify.
+ *
+ * A disabled account is refused here (403 `account_disabled`), for every way of signing in:
+ * each sign-in route ends in this function, so a new route cannot forget the check. Only
+ * someone whose factor was just accepted learns that the account is disabled; asking for a
+ * link or code answers as for any address (no enumeration).
  */
 export async function startSession(
   c: Context<AppEnv>,
@@ -69,6 +74,18 @@ export async function startSession(
   amr: string[],
 ): Promise<IssuedSession> {
   const services = c.get('services');
+  const user = await services.users.findById(userId);
+  // Deleted between the factor check and here: nothing to sign in to.
+  if (!user) throw new AppError('unauthenticated', 'Sign in to continue.');
+  if (user.disabledAt !== null) {
+    await services.audit.record(c.get('requestContext'), {
+      type: 'sign_in.account_disabled',
+      outcome: 'failure',
+      userId,
+      details: { amr },
+    });
+    throw new AppError('account_disabled', 'This account is disabled. Contact your administrator.');
+  }
   const previous = await lookupSession(c);
   if (previous) await services.sessions.end(previous.session.id);
   const pending = await services.factorPolicy.needsSecondFactor(userId, amr);

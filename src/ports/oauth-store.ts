@@ -38,6 +38,11 @@ export interface OAuthModelStore {
   listByAccount(model: string, accountId: string, now: number): Promise<OAuthModelRecord[]>;
   /** Everything issued to a client (its removal takes its tokens with it). */
   deleteByClient(clientId: string): Promise<number>;
+  /**
+   * Everything issued for an account (disabling a user): its grants, the records issued under
+   * them, and any other record naming the account (provider sessions, codes, tokens).
+   */
+  deleteByAccount(accountId: string): Promise<number>;
   deleteExpired(now: number): Promise<number>;
 }
 

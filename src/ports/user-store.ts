@@ -5,6 +5,8 @@ export interface UserRecord {
   displayName: string | null;
   createdAt: number;
   updatedAt: number;
+  /** Epoch ms the account was disabled by an administrator; null while it may sign in. */
+  disabledAt: number | null;
 }
 
 export interface UserStore {
@@ -23,6 +25,11 @@ export interface UserStore {
    * account holds it, checked by the unique index so a race cannot give two accounts one address.
    */
   changeEmail(id: string, email: string, at: number): Promise<'changed' | 'taken' | 'missing'>;
+  /**
+   * Disables the account at `at` (epoch ms), or enables it with null; false when there is no
+   * such account. Disabling an already disabled account keeps its first time.
+   */
+  setDisabled(id: string, at: number | null): Promise<boolean>;
   /** Deletes the account; its sessions and credentials go with it (foreign keys cascade). */
   delete(id: string): Promise<boolean>;
 }

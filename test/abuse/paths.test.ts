@@ -93,6 +93,9 @@ describe('path tricks', () => {
       'POST /api/v1/mfa/recovery-codes',
       'DELETE /api/v1/identities/:id',
       'POST /api/v1/identities/link',
+      // Administrators only, behind step-up: nothing a stranger can reach.
+      'POST /api/v1/admin/users/:userId/disable',
+      'POST /api/v1/admin/users/:userId/enable',
     ]);
     const limited = new Set(limitedRoutes.map((route) => `${route.method} ${route.path}`));
     for (const [path, operations] of Object.entries(document.paths)) {

@@ -53,6 +53,7 @@ describe('audit log over HTTP', () => {
       displayName: null,
       createdAt: Date.now(),
       updatedAt: Date.now(),
+      disabledAt: null,
     });
     const { token } = await services.sessions.issue(user.id, ['otp'], {
       ip: null,

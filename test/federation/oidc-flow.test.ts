@@ -545,6 +545,7 @@ describe('federation: OpenID Connect sign-in over HTTP', () => {
         displayName: null,
         createdAt: clock.now(),
         updatedAt: clock.now(),
+        disabledAt: null,
       });
       const { identity: only } = await stores.federatedIdentities.createOrGet({
         id: `fid_${serial}`,

@@ -247,6 +247,7 @@ describe('passkey routes', () => {
       displayName: null,
       createdAt: now,
       updatedAt: now,
+      disabledAt: null,
     };
     await server.services.stores.users.createOrGet(grace);
     const client = await clientFor(grace);

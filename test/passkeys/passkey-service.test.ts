@@ -559,6 +559,7 @@ describe('PasskeyService', () => {
         displayName: null,
         createdAt: T0,
         updatedAt: T0,
+        disabledAt: null,
       };
       await h.stores.users.createOrGet(carol);
       const first = await register(carol, device());
@@ -579,6 +580,7 @@ describe('PasskeyService', () => {
         displayName: null,
         createdAt: T0,
         updatedAt: T0,
+        disabledAt: null,
       };
       await h.stores.users.createOrGet(carol);
       const first = await register(carol, device());

@@ -79,6 +79,27 @@ forEachDatabase('OAuth stores', (db) => {
     });
   });
 
+  describe('OAuthModelStore.deleteByAccount', () => {
+    it('deletes the account’s grants, what was issued under them, and its other records only', async () => {
+      const grantId = randomId('grant_');
+      const grant = modelRecord({ model: 'Grant', id: grantId, grantId: null, accountId: 'ada' });
+      // Issued under Ada's grant: goes even without an account id of its own.
+      const underGrant = modelRecord({ grantId, accountId: null });
+      const session = modelRecord({ model: 'Session', grantId: null, uid: randomId(), accountId: 'ada' });
+      const bobs = modelRecord({ accountId: 'bob' });
+      const clientOnly = modelRecord({ model: 'ClientCredentials', grantId: null, accountId: null });
+      for (const record of [grant, underGrant, session, bobs, clientOnly])
+        await db.stores.oauthModels.upsert(record);
+      assert.equal(await db.stores.oauthModels.deleteByAccount('ada'), 3);
+      assert.equal(await db.stores.oauthModels.find('Grant', grantId), undefined);
+      assert.equal(await db.stores.oauthModels.find('RefreshToken', underGrant.id), undefined);
+      assert.equal(await db.stores.oauthModels.find('Session', session.id), undefined);
+      assert.ok(await db.stores.oauthModels.find('RefreshToken', bobs.id));
+      assert.ok(await db.stores.oauthModels.find('ClientCredentials', clientOnly.id));
+      assert.equal(await db.stores.oauthModels.deleteByAccount('nobody'), 0);
+    });
+  });
+
   describe('the provider adapter on the store', () => {
     it('keys bearer secrets by their SHA-256 and gives the id back on find', async () => {
       const adapter = new SqlAdapter('RefreshToken', db.stores.oauthModels);

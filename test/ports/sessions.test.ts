@@ -33,6 +33,23 @@ forEachDatabase('SessionStore', (db) => {
     assert.deepEqual(await db.stores.sessions.findByTokenHash(session.tokenHash), { session, user: ada });
   });
 
+  it('findByTokenHash finds no session of a disabled user, and finds it again once enabled', async () => {
+    const [session] = await sessionsOf(ada, 1);
+    await db.stores.users.setDisabled(ada.id, T0 + 5);
+    assert.equal(await db.stores.sessions.findByTokenHash(session!.tokenHash), undefined);
+    // A session created after the disable (a sign-in racing it) is refused the same way.
+    const raced = sessionRecord(ada.id);
+    await db.stores.sessions.create(raced);
+    assert.equal(await db.stores.sessions.findByTokenHash(raced.tokenHash), undefined);
+    const [bobs] = await sessionsOf(bob, 1);
+    assert.equal((await db.stores.sessions.findByTokenHash(bobs!.tokenHash))?.user.id, bob.id);
+    await db.stores.users.setDisabled(ada.id, null);
+    assert.deepEqual(await db.stores.sessions.findByTokenHash(raced.tokenHash), {
+      session: raced,
+      user: ada,
+    });
+  });
+
   it('findByTokenHash finds nothing for an unknown hash', async () => {
     await sessionsOf(ada, 1);
     assert.equal(await db.stores.sessions.findByTokenHash('no-such-hash'), undefined);

@@ -61,6 +61,24 @@ forEachDatabase('UserStore', (db) => {
     assert.equal(cleared?.displayName, null);
   });
 
+  it('setDisabled disables (keeping the first time), enables, and reports a missing user', async () => {
+    const user = userRecord();
+    const other = userRecord();
+    await db.stores.users.createOrGet(user);
+    await db.stores.users.createOrGet(other);
+    assert.equal(await db.stores.users.setDisabled(user.id, T0 + 10), true);
+    assert.deepEqual(await db.stores.users.findById(user.id), { ...user, disabledAt: T0 + 10 });
+    assert.equal((await db.stores.users.findByEmail(user.email))?.disabledAt, T0 + 10);
+    // Disabling again reports the account but keeps the time the first disable set.
+    assert.equal(await db.stores.users.setDisabled(user.id, T0 + 20), true);
+    assert.equal((await db.stores.users.findById(user.id))?.disabledAt, T0 + 10);
+    assert.deepEqual(await db.stores.users.findById(other.id), other);
+    assert.equal(await db.stores.users.setDisabled(user.id, null), true);
+    assert.deepEqual(await db.stores.users.findById(user.id), user);
+    assert.equal(await db.stores.users.setDisabled('usr_missing', T0), false);
+    assert.equal(await db.stores.users.setDisabled('usr_missing', null), false);
+  });
+
   it('updateProfile returns undefined for an unknown user', async () => {
     assert.equal(await db.stores.users.updateProfile('usr_missing', { displayName: 'X' }, T0), undefined);
   });

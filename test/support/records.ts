@@ -22,6 +22,7 @@ export function userRecord(overrides: Partial<UserRecord> = {}): UserRecord {
     displayName: null,
     createdAt: T0,
     updatedAt: T0,
+    disabledAt: null,
     ...overrides,
   };
 }

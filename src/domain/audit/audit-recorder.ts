@@ -13,6 +13,11 @@ import { safeDetails, safeText } from './safe-details.ts';
  */
 export const auditEventTypes = {
   'user.created': 'An account was created (first sign-in with email).',
+  'user.disabled':
+    'An administrator disabled an account: its sessions and OAuth grants were revoked (actor: the administrator, null from the CLI; details: via, counts).',
+  'user.enabled': 'An administrator enabled a disabled account again (actor: the administrator).',
+  'sign_in.account_disabled':
+    'A sign-in to a disabled account was refused after its factor was accepted (details: amr).',
   'sign_in.email_link': 'Sign-in attempt with an emailed link.',
   'sign_in.email_code': 'Sign-in attempt with an emailed one-time code.',
   'sign_in.passkey': 'Sign-in attempt with a passkey.',

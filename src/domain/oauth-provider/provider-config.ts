@@ -107,7 +107,10 @@ export function buildConfiguration(inputs: ConfigurationInputs): Configuration {
     jwks: { keys: inputs.keys },
     findAccount: async (_ctx: KoaContext, sub: string): Promise<Account | undefined> => {
       const user = await inputs.findUser(sub);
-      if (!user) return undefined;
+      // A disabled account is no account here: the provider then refuses the refresh token,
+      // authorization code or device code (invalid_grant) and answers userinfo with
+      // invalid_token, even for a grant that escaped the revocation done by disabling.
+      if (!user || user.disabledAt !== null) return undefined;
       return {
         accountId: user.id,
         claims: (_use, scope) => userClaims(user, new Set(scope.split(' '))),

@@ -47,6 +47,7 @@ export class UserService {
       displayName: null,
       createdAt: now,
       updatedAt: now,
+      disabledAt: null,
     });
     if (result.user.emailVerifiedAt === null) {
       await this.#users.markEmailVerified(result.user.id, now);

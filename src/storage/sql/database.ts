@@ -8,6 +8,8 @@ export interface UsersTable {
   display_name: string | null;
   created_at: number;
   updated_at: number;
+  /** Set while an administrator has disabled the account (migration 0007). */
+  disabled_at: number | null;
 }
 
 export interface SessionsTable {

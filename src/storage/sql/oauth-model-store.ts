@@ -125,6 +125,27 @@ export class SqlOAuthModelStore implements OAuthModelStore {
     return Number(result.numDeletedRows);
   }
 
+  async deleteByAccount(accountId: string): Promise<number> {
+    // Records under the account's grants go too, whether or not they carry the account id
+    // themselves. The grant ids are read first so the DELETE never reads the table it empties.
+    const grants = await this.#db
+      .selectFrom('oauth_models')
+      .select('id')
+      .where('model', '=', 'Grant')
+      .where('account_id', '=', accountId)
+      .execute();
+    const grantIds = grants.map((grant) => grant.id);
+    const result = await this.#db
+      .deleteFrom('oauth_models')
+      .where((eb) =>
+        grantIds.length > 0
+          ? eb.or([eb('account_id', '=', accountId), eb('grant_id', 'in', grantIds)])
+          : eb('account_id', '=', accountId),
+      )
+      .executeTakeFirst();
+    return Number(result.numDeletedRows);
+  }
+
   async deleteExpired(now: number): Promise<number> {
     const result = await this.#db
       .deleteFrom('oauth_models')

@@ -43,6 +43,7 @@ const JOINED_COLUMNS = [
   'u.display_name',
   'u.created_at as u_created_at',
   'u.updated_at as u_updated_at',
+  'u.disabled_at',
 ] as const;
 /** The name each column has in a named row: the alias, else the bare column. */
 const JOINED_KEYS = JOINED_COLUMNS.map((column) => column.split(' as ')[1] ?? column.slice(2));
@@ -66,6 +67,7 @@ function fromJoinedValues(values: unknown[]): SessionWithUser {
     displayName,
     userCreatedAt,
     userUpdatedAt,
+    disabledAt,
   ] = values as [
     string,
     string,
@@ -84,6 +86,7 @@ function fromJoinedValues(values: unknown[]): SessionWithUser {
     string | null,
     number,
     number,
+    number | null,
   ];
   return {
     session: {
@@ -107,6 +110,7 @@ function fromJoinedValues(values: unknown[]): SessionWithUser {
       displayName,
       createdAt: userCreatedAt,
       updatedAt: userUpdatedAt,
+      disabledAt: disabledAt === null ? null : Number(disabledAt),
     },
   };
 }
@@ -128,6 +132,10 @@ export class SqlSessionStore implements SessionStore {
       .innerJoin('users as u', 'u.id', 's.user_id')
       .select(JOINED_COLUMNS)
       .where('s.token_hash', '=', '')
+      // A disabled account's sessions never validate, including one created in a race with
+      // the disable (its sign-in checked before, its insert landed after the revocation). The
+      // token is the only parameter: findByTokenHash passes it alone.
+      .where('u.disabled_at', 'is', null)
       .compile();
   }
 

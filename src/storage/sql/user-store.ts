@@ -10,6 +10,7 @@ export function toUser(row: Selectable<UsersTable>): UserRecord {
     displayName: row.display_name,
     createdAt: row.created_at,
     updatedAt: row.updated_at,
+    disabledAt: row.disabled_at === null ? null : Number(row.disabled_at),
   };
 }
 
@@ -44,6 +45,7 @@ export class SqlUserStore implements UserStore {
         display_name: user.displayName,
         created_at: user.createdAt,
         updated_at: user.updatedAt,
+        disabled_at: user.disabledAt,
       })
       .onConflict((oc) => oc.column('email').doNothing())
       .returningAll()
@@ -91,6 +93,17 @@ export class SqlUserStore implements UserStore {
       if (isUniqueViolation(error)) return 'taken';
       throw error;
     }
+  }
+
+  async setDisabled(id: string, at: number | null): Promise<boolean> {
+    // Disabling again keeps the first time (the one the audit log explains) but still reports
+    // that the account exists. updated_at is the profile's; the audit log records who did this.
+    const result = await this.#db
+      .updateTable('users')
+      .set((eb) => ({ disabled_at: at === null ? null : eb.fn.coalesce('disabled_at', eb.val(at)) }))
+      .where('id', '=', id)
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows) > 0;
   }
 
   async delete(id: string): Promise<boolean> {

@@ -6,6 +6,7 @@ import * as auditChain from './0003-audit-chain.ts';
 import * as knownDevices from './0004-known-devices.ts';
 import * as passwordsMfa from './0005-passwords-mfa.ts';
 import * as oauth from './0006-oauth.ts';
+import * as userDisabled from './0007-user-disabled.ts';
 
 // biome-ignore lint/suspicious/noExplicitAny: migrations are written against the schema of their time
 type MigrationModule = { up(db: Kysely<any>, dialect: SqlDialectName): Promise<void> };
@@ -18,6 +19,7 @@ const migrations: Array<[string, MigrationModule]> = [
   ['0004-known-devices', knownDevices],
   ['0005-passwords-mfa', passwordsMfa],
   ['0006-oauth', oauth],
+  ['0007-user-disabled', userDisabled],
 ];
 
 export const knownMigrationNames: readonly string[] = migrations.map(([name]) => name);

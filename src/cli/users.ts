@@ -1,0 +1,111 @@
+import { parseArgs } from 'node:util';
+import { normalizeEmail } from '../domain/users/email-address.ts';
+import {
+  UserAdministration,
+  UserAdministrationError,
+  type UserAdministrator,
+} from '../domain/users/user-administration.ts';
+import { isAppError } from '../errors/app-error.ts';
+import { systemClock } from '../ports/clock.ts';
+import type { UserRecord } from '../ports/user-store.ts';
+import type { Stores } from '../storage/sql/stores.ts';
+import { withStores } from './oauth.ts';
+
+export const usersUsage = `Usage:
+  gatehouse users show --email ADDRESS | --id ID
+      Prints the account (id, email, disabledAt) as JSON.
+  gatehouse users disable --email ADDRESS | --id ID
+      Disables the account: it cannot sign in any way, its sessions are signed out and its
+      OAuth grants, refresh tokens and connected apps are revoked (docs/operations.md).
+  gatehouse users enable --email ADDRESS | --id ID
+      Lets a disabled account sign in again.
+`;
+
+class UsageError extends Error {}
+
+/** The operator at a terminal: no IP, user agent, request or signed-in user. */
+const TERMINAL: UserAdministrator = {
+  context: { ip: null, userAgent: null, requestId: null },
+  actorId: null,
+  sessionId: null,
+  via: 'cli',
+};
+
+function userOut(user: UserRecord): Record<string, unknown> {
+  return {
+    id: user.id,
+    email: user.email,
+    disabledAt: user.disabledAt === null ? null : new Date(user.disabledAt).toISOString(),
+  };
+}
+
+async function findUser(
+  administration: UserAdministration,
+  values: { email?: string | undefined; id?: string | undefined },
+): Promise<UserRecord> {
+  if ((values.email === undefined) === (values.id === undefined))
+    throw new UsageError('give exactly one of --email or --id.');
+  const user =
+    values.id !== undefined
+      ? await administration.findById(values.id)
+      : await administration.findByEmail(normalizeEmail(values.email ?? ''));
+  if (!user) throw new UserAdministrationError('not_found', 'No such user.');
+  return user;
+}
+
+/** `gatehouse users show|disable|enable`: the same UserAdministration as the admin API. */
+export async function usersCommand(args: string[]): Promise<number> {
+  try {
+    const [sub, ...rest] = args;
+    if (sub !== 'show' && sub !== 'disable' && sub !== 'enable')
+      throw new UsageError(sub ? `Unknown users command "${sub}".` : 'Missing users command.');
+    let values: { email?: string | undefined; id?: string | undefined };
+    try {
+      values = parseArgs({
+        args: rest,
+        options: { email: { type: 'string' }, id: { type: 'string' } },
+        strict: true,
+        allowPositionals: false,
+      }).values;
+    } catch (error) {
+      throw new UsageError((error as Error).message);
+    }
+    return await withStores(async (stores: Stores, _config, audit) => {
+      const administration = new UserAdministration({
+        users: stores.users,
+        sessions: stores.sessions,
+        oauthModels: stores.oauthModels,
+        audit,
+        clock: systemClock,
+      });
+      const user = await findUser(administration, values);
+      let out: Record<string, unknown>;
+      if (sub === 'show') out = userOut(user);
+      else if (sub === 'enable') out = userOut(await administration.enable(user.id, TERMINAL));
+      else {
+        const disabled = await administration.disable(user.id, TERMINAL);
+        out = {
+          ...userOut(disabled.user),
+          sessionsRevoked: disabled.sessionsRevoked,
+          oauthRevoked: disabled.oauthRevoked,
+        };
+      }
+      console.log(JSON.stringify(out, null, 2));
+      return 0;
+    });
+  } catch (error) {
+    if (error instanceof UsageError) {
+      console.error(`gatehouse: ${error.message}\n\n${usersUsage}`);
+      return 2;
+    }
+    if (isAppError(error)) {
+      console.error(`gatehouse: ${error.message}`);
+      return 2;
+    }
+    if (error instanceof UserAdministrationError) {
+      console.error(`gatehouse: ${error.message}`);
+      return 1;
+    }
+    throw error;
+  }
+}
