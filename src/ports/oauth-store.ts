@@ -40,7 +40,9 @@ export interface OAuthModelStore {
   deleteByClient(clientId: string): Promise<number>;
   /**
    * Everything issued for an account (disabling a user): its grants, the records issued under
-   * them, and any other record naming the account (provider sessions, codes, tokens).
+   * them, and any other record naming the account (codes, tokens). Provider sessions stay: the
+   * back-channel logout that follows the `user.disabled` event ends them and tells their apps
+   * (backchannel-logout.ts); unended, they sign nobody in (no Gatehouse session, no account).
    */
   deleteByAccount(accountId: string): Promise<number>;
   deleteExpired(now: number): Promise<number>;

@@ -13,6 +13,7 @@ import * as client from 'openid-client';
 import { clientProblems } from '../../src/domain/oauth-provider/client-policy.ts';
 import { ClientError, ClientRegistry } from '../../src/domain/oauth-provider/client-registry.ts';
 import { systemClock } from '../../src/ports/clock.ts';
+import { UserAdministration } from '../../src/domain/users/user-administration.ts';
 import { TestClient } from '../support/http-client.ts';
 import {
   authorizationRequest,
@@ -271,6 +272,35 @@ describe('OAuth provider: back-channel logout', () => {
     });
     assert.equal(event?.details['reason'], 'session_ended');
     assert.equal(event?.outcome, 'success');
+  });
+
+  test('disabling the user ends their provider sessions and tells the apps', async () => {
+    const { userId, tokens } = await signedInWith('bcl-disabled@example.com', [withSid]);
+    const sid = tokens[0]?.claims()?.['sid'];
+    const administration = new UserAdministration({
+      users: server.services.stores.users,
+      sessions: server.services.stores.sessions,
+      oauthModels: server.services.stores.oauthModels,
+      audit: server.services.audit,
+      clock: server.services.clock,
+    });
+    await administration.disable(userId, {
+      context: { ip: null, userAgent: null, requestId: null },
+      actorId: null,
+      sessionId: null,
+      via: 'api',
+    });
+    const [delivery] = await receiver.received(1);
+    assert.ok(delivery);
+    const claims = await verifyLogoutToken(delivery.token, withSid.client_id);
+    assert.equal(claims.sub, userId);
+    assert.equal(claims['sid'], sid);
+    await server.services.oauth?.backchannel.idle();
+    assert.equal(
+      (await server.services.stores.oauthModels.listByAccount('Session', userId, Date.now())).length,
+      0,
+      'the provider session is gone',
+    );
   });
 
   test('revoking one session tells the apps of that session only; the other device stays signed in', async () => {

@@ -39,6 +39,7 @@ const SESSION_ENDING_EVENTS: ReadonlySet<AuditEventType> = new Set<AuditEventTyp
   'email.change_reverted',
   'account.deleted',
   'account.unproven_credentials_removed',
+  'user.disabled',
 ]);
 
 /** The part of a stored provider session (oidc-provider's Session model) this reads. */

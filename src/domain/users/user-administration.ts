@@ -35,7 +35,7 @@ export interface DisabledUser {
   user: UserRecord;
   /** Sessions that were signed out. */
   sessionsRevoked: number;
-  /** OAuth grants, codes, tokens and provider sessions that were deleted. */
+  /** OAuth grants, codes and tokens that were deleted (provider sessions end by back-channel logout). */
   oauthRevoked: number;
 }
 
@@ -79,7 +79,8 @@ export class UserAdministration {
 
   /**
    * Disables the account, then signs it out everywhere and revokes every OAuth grant (connected
-   * apps, their refresh tokens, codes and opaque access tokens, provider sessions). The flag is
+   * apps, their refresh tokens, codes and opaque access tokens; the provider sessions end by
+   * back-channel logout on the `user.disabled` event, which tells their apps). The flag is
    * set first: from then on nothing new can be issued, so the revocation that follows cannot be
    * outrun. JWT access tokens already issued cannot be recalled and expire within their short
    * lifetime (15 minutes at most). Disabling a disabled account revokes again (harmless).

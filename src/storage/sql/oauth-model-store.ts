@@ -137,6 +137,7 @@ export class SqlOAuthModelStore implements OAuthModelStore {
     const grantIds = grants.map((grant) => grant.id);
     const result = await this.#db
       .deleteFrom('oauth_models')
+      .where('model', '!=', 'Session')
       .where((eb) =>
         grantIds.length > 0
           ? eb.or([eb('account_id', '=', accountId), eb('grant_id', 'in', grantIds)])
