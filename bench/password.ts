@@ -13,7 +13,7 @@
  *   The server's threads' CPU time (Linux /proc) gives the event loop's milliseconds per
  *   sign-in: every one of them is taken from the cores argon2 could use.
  * - Session latency: wrk GETs /api/v1/session for BENCH_DURATION s idle, then again while the
- *   sign-in storm runs; p99 is compared. Hashing runs on libuv's thread pool, never the event
+ *   sign-in storm runs; p99 is compared. Hashing runs on threads of its own, never the event
  *   loop, so session checks must keep flowing.
  * Targets (reported, never asserted): sign-ins ≥ 90 % of the ceiling; session p99 under the
  * storm ≤ 3 × idle. Rounds alternate and the median is reported (bench/README.md).
@@ -89,7 +89,7 @@ interface StormRound {
   ceiling: number;
   /** Event-loop (main thread) CPU milliseconds per sign-in; NaN where /proc is missing. */
   mainMsPerSignIn: number;
-  /** Thread-pool CPU milliseconds per sign-in (argon2, plus any other pool work). */
+  /** Hashing threads' CPU milliseconds per sign-in (argon2). */
   poolMsPerSignIn: number;
 }
 
@@ -105,7 +105,7 @@ async function stormRound(server: RunningServer, cores: number, device: Device):
     hashMs,
     ceiling: (cores * 1000) / hashMs,
     mainMsPerSignIn: perSignIn('MainThread'),
-    poolMsPerSignIn: perSignIn('libuv-worker'),
+    poolMsPerSignIn: perSignIn('WorkerThread'),
   };
 }
 
@@ -186,15 +186,15 @@ async function main(): Promise<void> {
   try {
     const returning: Device = { kind: 'returning', cookie: await check(server) };
     const newDevice: Device = { kind: 'new' };
-    // Warm-up: JIT and the thread pool.
+    // Warm-up: JIT and the hashing threads.
     await Promise.all([storm(server, returning), sessionChecks(server)]);
     await storm(server, newDevice);
-    const pool = sampleThreads(server.pid).filter((t) => t.name === 'libuv-worker');
+    const pool = sampleThreads(server.pid).filter((t) => t.name === 'WorkerThread');
     if (pool.length > 0) {
-      // The server lowers its hashing threads' priority (src/domain/passwords/hash-thread-priority.ts):
+      // The server's hashing threads run below the event loop (src/domain/passwords/hashing-threads.ts):
       // shown here so a run where that did not happen is recognisable.
       console.log(
-        `server thread pool: ${pool.length} threads at nice ${[...new Set(pool.map((t) => t.nice))].join(', ')} (event loop at nice 0)`,
+        `server hashing threads: ${pool.length} at nice ${[...new Set(pool.map((t) => t.nice))].join(', ')} (event loop at nice 0)`,
       );
     }
 
@@ -256,7 +256,7 @@ async function main(): Promise<void> {
       // Sign-ins/s ≈ cores ÷ (verify + event-loop work + wrk), so reaching 90 % of the ceiling
       // leaves the event loop about a ninth of one verification per sign-in.
       console.log(
-        `event loop per sign-in        ${formatMs(mainMs)}   (${percent(mainMs / hashMsMedian)} of one verification, ${formatMs(hashMsMedian)}; thread pool ${formatMs(median(storms.map((r) => r.poolMsPerSignIn)))})`,
+        `event loop per sign-in        ${formatMs(mainMs)}   (${percent(mainMs / hashMsMedian)} of one verification, ${formatMs(hashMsMedian)}; hashing threads ${formatMs(median(storms.map((r) => r.poolMsPerSignIn)))})`,
       );
     }
     console.log(`\nload average after: ${loadAverage()}`);

@@ -1,7 +1,6 @@
-import { availableParallelism } from 'node:os';
-import { type Algorithm, hash, parseOptions, verify } from '@node-rs/argon2';
+import { type Algorithm, parseOptions } from '@node-rs/argon2';
 import { randomToken } from '../crypto/secrets.ts';
-import { lowerHashingThreadPriority } from './hash-thread-priority.ts';
+import { hashingThreads } from './hashing-threads.ts';
 
 export interface Argon2Parameters {
   memoryKiB: number;
@@ -16,9 +15,9 @@ export interface Argon2Parameters {
 const ARGON2ID = 2 as Algorithm;
 
 /**
- * argon2id (RFC 9106) through @node-rs/argon2, whose hash and verify run on libuv's thread
- * pool: a hash never blocks the event loop, so session checks keep flowing during a sign-in
- * storm. Passwords are hashed exactly as typed: no trimming, truncation, case folding or
+ * argon2id (RFC 9106) through @node-rs/argon2, on hashing threads of its own below the event
+ * loop's priority (hashing-threads.ts): a hash never blocks the event loop, and a sign-in storm
+ * never takes the cores from session checks. Passwords are hashed exactly as typed: no trimming, truncation, case folding or
  * Unicode normalisation, so what the person chose is what protects them.
  */
 export class PasswordHasher {
@@ -26,14 +25,6 @@ export class PasswordHasher {
   /** How a hash made today begins (PHC string format): checked on every sign-in. */
   readonly #currentPrefix: string;
   #dummy: Promise<string> | undefined;
-  /**
-   * At most one hash per core at a time: more only makes them fight over the cores and the
-   * memory bus (19 MiB each), and leaves no pool thread free for file and DNS work. Once
-   * measured on 2 cores: 187 sign-ins/s with 2 pool threads against 156/s with the default 4.
-   */
-  readonly #slots = Math.max(1, availableParallelism());
-  #running = 0;
-  readonly #waiting: Array<() => void> = [];
 
   constructor(params: Argon2Parameters) {
     this.#params = params;
@@ -41,35 +32,20 @@ export class PasswordHasher {
   }
 
   hash(password: string): Promise<string> {
-    return this.#limited(() =>
-      hash(password, {
-        algorithm: ARGON2ID,
-        memoryCost: this.#params.memoryKiB,
-        timeCost: this.#params.iterations,
-        parallelism: this.#params.parallelism,
-      }),
-    );
+    return hashingThreads.hash(password, {
+      algorithm: ARGON2ID,
+      memoryCost: this.#params.memoryKiB,
+      timeCost: this.#params.iterations,
+      parallelism: this.#params.parallelism,
+    });
   }
 
   /** False for a wrong password and for a stored value that is not a valid argon2 hash. */
   async verify(stored: string, password: string): Promise<boolean> {
     try {
-      return await this.#limited(() => verify(stored, password));
+      return await hashingThreads.verify(stored, password);
     } catch {
       return false;
-    }
-  }
-
-  async #limited<T>(job: () => Promise<T>): Promise<T> {
-    if (this.#running >= this.#slots) await new Promise<void>((resolve) => this.#waiting.push(resolve));
-    else this.#running++;
-    try {
-      return await job();
-    } finally {
-      // The slot passes straight to the next waiter, or is freed.
-      const next = this.#waiting.shift();
-      if (next) next();
-      else this.#running--;
     }
   }
 
@@ -85,14 +61,13 @@ export class PasswordHasher {
   }
 
   /**
-   * Computes the stand-in hash ahead of the first sign-in (so that one is not slower), which
-   * also starts libuv's thread pool; then lowers the pool threads' priority below the event
-   * loop's. Returns how many threads were lowered.
+   * Starts the hashing threads and computes the stand-in hash ahead of the first sign-in (so
+   * that one is not slower). Returns how many hashing threads run at lowered priority.
    */
   async warmUp(): Promise<number> {
     this.#dummy ??= this.hash(randomToken());
     await this.#dummy;
-    return lowerHashingThreadPriority();
+    return (await hashingThreads.threadIds()).filter((tid) => tid !== null).length;
   }
 
   /** Whether a stored hash was made with other parameters (or another algorithm) than today's. */
