@@ -22,6 +22,7 @@ import { fileURLToPath } from 'node:url';
 import { type RunningServer, startServer } from './lib/child.ts';
 import { intFromEnv } from './lib/settings.ts';
 import { formatInteger, formatMs, formatTable, median } from './lib/stats.ts';
+import { cpuByName, sampleThreads } from './lib/threads.ts';
 import { errorCount, requireWrk, runWrk, type WrkResult } from './lib/wrk.ts';
 import { BENCH_APP, BENCH_SERVICE, basicAuth } from './servers/oauth-clients.ts';
 
@@ -98,22 +99,42 @@ async function seeds(server: RunningServer, count: number): Promise<string[]> {
   return (await response.json()) as string[];
 }
 
+/**
+ * One run: wrk's figures and the server's CPU time per grant, from /proc (Linux; NaN elsewhere).
+ * CPU time moves far less than throughput when other work shares the machine.
+ */
+interface Measured extends WrkResult {
+  /** Server CPU µs per grant, all threads (event loop, thread pool, garbage collector). */
+  cpuUs: number;
+  /** The event loop's part of it. */
+  mainThreadUs: number;
+}
+
 async function measure(
   server: RunningServer,
   target: Target,
   scenario: Scenario,
   seconds: number,
-): Promise<WrkResult> {
+): Promise<Measured> {
   // Twice as many chains as connections: wrk asks for a connection's next request before it
   // hands over the previous answer, so a spare token must be waiting.
   const chainSeeds = scenario === 'refresh_token' ? await seeds(server, 2 * connections) : [];
-  return runWrk({
+  const before = sampleThreads(server.pid);
+  const result = await runWrk({
     url: `http://127.0.0.1:${server.port}${target.tokenPath}`,
     threads,
     connections,
     durationS: seconds,
     script: script(target, scenario, chainSeeds),
   });
+  const used = cpuByName(before, sampleThreads(server.pid));
+  const perGrant = (ms: number): number =>
+    before.length > 0 && result.requests > 0 ? (ms * 1000) / result.requests : Number.NaN;
+  return {
+    ...result,
+    cpuUs: perGrant([...used.values()].reduce((sum, ms) => sum + ms, 0)),
+    mainThreadUs: perGrant(used.get('MainThread') ?? 0),
+  };
 }
 
 /** One request of each kind must succeed before anything is measured. */
@@ -164,7 +185,7 @@ async function main(): Promise<void> {
     servers.set(target.key, server);
     await check(server, target, 'before warm-up');
   }
-  const results = new Map<string, WrkResult[]>();
+  const results = new Map<string, Measured[]>();
   for (const scenario of scenarios) {
     for (const target of targets) {
       process.stdout.write(`warming up ${target.label}, ${scenario}: `);
@@ -177,9 +198,13 @@ async function main(): Promise<void> {
         const result = await measure(servers.get(target.key)!, target, scenario, durationS);
         const key = `${scenario}/${target.key}`;
         results.set(key, [...(results.get(key) ?? []), result]);
-        line.push(`${target.key} ${formatInteger(result.requestsPerSecond)}`);
+        line.push(
+          `${target.key} ${formatInteger(result.requestsPerSecond)} req/s, ${formatInteger(result.cpuUs)} µs CPU/grant`,
+        );
       }
-      console.log(`${scenario} round ${round}/${rounds}: ${line.join(', ')} req/s`);
+      console.log(
+        `${scenario} round ${round}/${rounds}: ${line.join('; ')} (load ${loadavg()[0]!.toFixed(2)})`,
+      );
     }
   }
   for (const target of targets) await check(servers.get(target.key)!, target, 'after measuring');
@@ -188,15 +213,19 @@ async function main(): Promise<void> {
   const ratios: string[] = [];
   for (const scenario of scenarios) {
     const rps = new Map<string, number>();
+    const cpu = new Map<string, number>();
     for (const target of targets) {
       const runs = results.get(`${scenario}/${target.key}`) ?? [];
       rps.set(target.key, median(runs.map((r) => r.requestsPerSecond)));
+      cpu.set(target.key, median(runs.map((r) => r.cpuUs)));
       rows.push([
         scenario,
         target.label,
         formatInteger(rps.get(target.key)!),
         formatMs(median(runs.map((r) => r.p50Ms))),
         formatMs(median(runs.map((r) => r.p99Ms))),
+        `${formatInteger(cpu.get(target.key)!)} µs`,
+        `${formatInteger(median(runs.map((r) => r.mainThreadUs)))} µs`,
         String(runs.reduce((sum, r) => sum + errorCount(r), 0)),
         runs.map((r) => formatInteger(r.requestsPerSecond)).join(' / '),
       ]);
@@ -212,12 +241,25 @@ async function main(): Promise<void> {
         ? `   (target ≥ 90 %: ${ratio >= 0.9 ? 'met' : 'NOT met'})`
         : '   (reported)';
     ratios.push(
-      `${scenario}: Gatehouse / oidc-provider ${(ratio * 100).toFixed(1)} %${goal}; per round ${perRound.map((r) => `${(r * 100).toFixed(0)} %`).join(' / ')}; ratio of the medians ${((rps.get('gatehouse')! / rps.get('oidc-provider')!) * 100).toFixed(1)} %`,
+      `${scenario}: Gatehouse / oidc-provider ${(ratio * 100).toFixed(1)} %${goal}; per round ${perRound.map((r) => `${(r * 100).toFixed(0)} %`).join(' / ')}; ratio of the medians ${((rps.get('gatehouse')! / rps.get('oidc-provider')!) * 100).toFixed(1)} %; server CPU per grant ${formatInteger(cpu.get('gatehouse')!)} µs against ${formatInteger(cpu.get('oidc-provider')!)} µs (${((cpu.get('oidc-provider')! / cpu.get('gatehouse')!) * 100).toFixed(1)} %)`,
     );
   }
   console.log('');
   console.log(
-    formatTable(['scenario', 'target', 'requests/s', 'p50', 'p99', 'errors', 'rounds (req/s)'], rows),
+    formatTable(
+      [
+        'scenario',
+        'target',
+        'requests/s',
+        'p50',
+        'p99',
+        'CPU/grant',
+        'event loop',
+        'errors',
+        'rounds (req/s)',
+      ],
+      rows,
+    ),
   );
   console.log('');
   for (const line of ratios) console.log(line);

@@ -41,6 +41,16 @@ declare module 'oidc-provider' {
       readonly Grant?: GrantInstance;
       /** The device code a user code was found for (code_verification, device_resume). */
       readonly DeviceCode?: { readonly clientId: string };
+      /**
+       * The refresh token presented at the token endpoint, as found, once the grant checked its
+       * client, expiry and grant, and before the reuse check (lib/actions/grants/refresh_token.js).
+       */
+      readonly RefreshToken?: {
+        readonly clientId: string;
+        readonly grantId: string;
+        readonly accountId: string;
+        readonly consumed?: unknown;
+      };
     };
     readonly requestParamOIDCScopes: Set<string>;
     readonly requestParamScopes: Set<string>;

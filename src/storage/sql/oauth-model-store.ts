@@ -1,5 +1,6 @@
 import type { Kysely, Selectable } from 'kysely';
 import type { OAuthModelRecord, OAuthModelStore } from '../../ports/oauth-store.ts';
+import { compileOnce } from './compiled-query.ts';
 import type { Database, OAuthModelsTable } from './database.ts';
 
 function toRecord(row: Selectable<OAuthModelsTable>): OAuthModelRecord {
@@ -20,35 +21,60 @@ function toRecord(row: Selectable<OAuthModelsTable>): OAuthModelRecord {
 /** The provider's models, one table keyed by (model, id); see src/domain/oauth-provider/sql-adapter.ts. */
 export class SqlOAuthModelStore implements OAuthModelStore {
   readonly #db: Kysely<Database>;
+  // Every token request runs these (a refresh: three finds, two upserts, a consume), so they are
+  // compiled once (compiled-query.ts) instead of built by Kysely on each call.
+  readonly #upsert;
+  readonly #find;
+  readonly #consume;
+
   constructor(db: Kysely<Database>) {
     this.#db = db;
+    this.#upsert = compileOnce(db, (slot) => {
+      const values = {
+        payload: slot<string>('payload'),
+        grant_id: slot<string | null>('grantId'),
+        uid: slot<string | null>('uid'),
+        user_code: slot<string | null>('userCode'),
+        account_id: slot<string | null>('accountId'),
+        client_id: slot<string | null>('clientId'),
+        expires_at: slot<number | null>('expiresAt'),
+      };
+      // A re-save (a session touched again) never clears consumed_at: once used stays used.
+      return db
+        .insertInto('oauth_models')
+        .values({
+          model: slot<string>('model'),
+          id: slot<string>('id'),
+          consumed_at: slot<number | null>('consumedAt'),
+          ...values,
+        })
+        .onConflict((conflict) => conflict.columns(['model', 'id']).doUpdateSet(values));
+    });
+    this.#find = compileOnce(db, (slot) =>
+      db
+        .selectFrom('oauth_models')
+        .selectAll()
+        .where('model', '=', slot<string>('model'))
+        .where('id', '=', slot<string>('id')),
+    );
+    // One UPDATE … WHERE consumed_at IS NULL RETURNING: exactly one concurrent caller gets the row.
+    this.#consume = compileOnce(db, (slot) =>
+      db
+        .updateTable('oauth_models')
+        .set({ consumed_at: slot<number>('now') })
+        .where('model', '=', slot<string>('model'))
+        .where('id', '=', slot<string>('id'))
+        .where('consumed_at', 'is', null)
+        .returning('id'),
+    );
   }
 
   async upsert(record: OAuthModelRecord): Promise<void> {
-    const values = {
-      payload: record.payload,
-      grant_id: record.grantId,
-      uid: record.uid,
-      user_code: record.userCode,
-      account_id: record.accountId,
-      client_id: record.clientId,
-      expires_at: record.expiresAt,
-    };
-    // A re-save (a session touched again) never clears consumed_at: once used stays used.
-    await this.#db
-      .insertInto('oauth_models')
-      .values({ model: record.model, id: record.id, consumed_at: record.consumedAt, ...values })
-      .onConflict((conflict) => conflict.columns(['model', 'id']).doUpdateSet(values))
-      .execute();
+    await this.#upsert(record);
   }
 
   async find(model: string, id: string): Promise<OAuthModelRecord | undefined> {
-    const row = await this.#db
-      .selectFrom('oauth_models')
-      .selectAll()
-      .where('model', '=', model)
-      .where('id', '=', id)
-      .executeTakeFirst();
+    const [row] = (await this.#find({ model, id })).rows;
     return row && toRecord(row);
   }
 
@@ -73,16 +99,7 @@ export class SqlOAuthModelStore implements OAuthModelStore {
   }
 
   async consume(model: string, id: string, now: number): Promise<boolean> {
-    // One UPDATE … WHERE consumed_at IS NULL RETURNING: exactly one concurrent caller gets the row.
-    const row = await this.#db
-      .updateTable('oauth_models')
-      .set({ consumed_at: now })
-      .where('model', '=', model)
-      .where('id', '=', id)
-      .where('consumed_at', 'is', null)
-      .returning('id')
-      .executeTakeFirst();
-    return row !== undefined;
+    return (await this.#consume({ model, id, now })).rows.length > 0;
   }
 
   async destroy(model: string, id: string): Promise<void> {
