@@ -6,7 +6,7 @@
  * lets it sign in again. The CLI runs the same operation on the same database.
  */
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import * as client from 'openid-client';
@@ -233,12 +233,24 @@ describe('disabling a user', () => {
 
 describe('gatehouse users disable|enable (CLI)', () => {
   const root = new URL('../..', import.meta.url).pathname;
+  /**
+   * The CLI in a child process, awaited without blocking: the server under test runs in this
+   * process, and a synchronous spawn would stall it (its keep-alive sockets then expire under
+   * the client's next request).
+   */
   const run = (args: string[], dataDir: string) =>
-    spawnSync(process.execPath, [join(root, 'bin/gatehouse.js'), ...args], {
-      cwd: root,
-      env: { ...process.env, GATEHOUSE_DATA_DIR: dataDir, GATEHOUSE_SECRET: SECRET },
-      encoding: 'utf8',
-      timeout: 30_000,
+    new Promise<{ status: number | null; stdout: string; stderr: string }>((resolve) => {
+      const child = execFile(
+        process.execPath,
+        [join(root, 'bin/gatehouse.js'), ...args],
+        {
+          cwd: root,
+          env: { ...process.env, GATEHOUSE_DATA_DIR: dataDir, GATEHOUSE_SECRET: SECRET },
+          encoding: 'utf8',
+          timeout: 30_000,
+        },
+        (_error, stdout, stderr) => resolve({ status: child.exitCode, stdout, stderr }),
+      );
     });
   const SECRET = 'test-secret-0123456789abcdefghijklmnopqrstuvwxyz';
 
@@ -251,7 +263,7 @@ describe('gatehouse users disable|enable (CLI)', () => {
       const tokens = await codeFlow(server, dave, config, OFFLINE);
       const dataDir = server.services.config.dataDir;
 
-      const disabled = run(['users', 'disable', '--email', 'dave@example.com'], dataDir);
+      const disabled = await run(['users', 'disable', '--email', 'dave@example.com'], dataDir);
       assert.equal(disabled.status, 0, disabled.stderr);
       const out = JSON.parse(disabled.stdout);
       assert.equal(out.id, daveId);
@@ -270,10 +282,10 @@ describe('gatehouse users disable|enable (CLI)', () => {
       assert.equal(event?.actorId, null);
       assert.equal(event?.details['via'], 'cli');
 
-      assert.equal(run(['users', 'disable', '--email', 'nobody@example.com'], dataDir).status, 1);
-      assert.equal(run(['users', 'disable'], dataDir).status, 2);
+      assert.equal((await run(['users', 'disable', '--email', 'nobody@example.com'], dataDir)).status, 1);
+      assert.equal((await run(['users', 'disable'], dataDir)).status, 2);
 
-      const enabled = run(['users', 'enable', '--id', daveId], dataDir);
+      const enabled = await run(['users', 'enable', '--id', daveId], dataDir);
       assert.equal(enabled.status, 0, enabled.stderr);
       assert.equal(JSON.parse(enabled.stdout).disabledAt, null);
       assert.equal(await signInWithEmail(server, new TestClient(server.url), 'dave@example.com'), daveId);
