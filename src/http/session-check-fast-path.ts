@@ -18,8 +18,8 @@ const FLAT_SECURITY_HEADERS = STATIC_SECURITY_HEADERS.flat();
  *
  * This path decides nothing on its own. Validity comes from SessionService.readIfCurrent (the
  * same expiry and idle rules as validate()), the body from the same serializers as the route,
- * the security headers from their one list (security-headers.ts), the request id and access-log line from the
- * request-context helpers. Every other case — no cookie, unknown or expired token, second
+ * the security headers from their one list (security-headers.ts), the request id and the
+ * access-log line from the request-context helpers. Every other case — no cookie, unknown or expired token, second
  * factor pending, last activity or rolling expiry due for a write, a query string, a storage
  * error — returns false and the request goes on to the route in routes/session.ts, which owns
  * those rules and their answers. A GET has no body, so falling through loses nothing.

@@ -1,52 +1,29 @@
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { after, before, describe, test } from 'node:test';
 import * as client from 'openid-client';
 import { sha256 } from '../../src/domain/crypto/secrets.ts';
+import { type CliWorkspace, cliWorkspace } from '../support/cli.ts';
 import { API, decodeJwt, discover } from '../support/oauth.ts';
 import { startGatehouse, type TestServer } from '../support/server.ts';
 
-const root = new URL('../..', import.meta.url).pathname;
-const bin = join(root, 'bin/gatehouse.js');
 const SECRET = 'cli-test-secret-0123456789abcdefghijklmnopqrstuvwxyz';
 
 describe('gatehouse clients / keys', () => {
-  let dataDir: string;
-  let env: Record<string, string>;
+  let cli: CliWorkspace;
   const oauth = { enabled: true, resources: [{ indicator: API, scopes: ['read', 'write'] }] };
 
-  function run(args: string[]) {
-    return spawnSync(process.execPath, [bin, ...args], {
-      cwd: root,
-      env: { ...process.env, ...env },
-      encoding: 'utf8',
-      timeout: 30_000,
-    });
-  }
-
   function json(args: string[]): any {
-    const result = run(args);
+    const result = cli.run(args);
     assert.equal(result.status, 0, result.stderr);
     return JSON.parse(result.stdout);
   }
 
   before(() => {
-    dataDir = mkdtempSync(join(tmpdir(), 'gatehouse-oauth-cli-'));
-    const configFile = join(dataDir, 'config.json');
-    writeFileSync(configFile, JSON.stringify({ oauth }));
-    env = {
-      GATEHOUSE_DATA_DIR: dataDir,
-      GATEHOUSE_CONFIG: configFile,
-      GATEHOUSE_SECRET: SECRET,
-      GATEHOUSE_LOG_LEVEL: 'silent',
-    };
-    assert.equal(run(['migrate']).status, 0);
+    cli = cliWorkspace('gatehouse-oauth-cli-', { oauth }, SECRET);
   });
-  after(() => rmSync(dataDir, { recursive: true, force: true }));
+  after(() => cli.close());
 
   test('add prints the id and a secret once, stores only its hash; list never shows a secret', () => {
     const added = json([
@@ -67,12 +44,12 @@ describe('gatehouse clients / keys', () => {
     ]);
     assert.equal(added.client_id, 'cli-app');
     assert.equal(Buffer.from(added.client_secret, 'base64url').length, 32);
-    const listed = run(['clients', 'list']);
+    const listed = cli.run(['clients', 'list']);
     assert.ok(!listed.stdout.includes(added.client_secret));
     const app = JSON.parse(listed.stdout).find((c: { client_id: string }) => c.client_id === 'cli-app');
     assert.equal(app.confidential, true);
     assert.equal(app.source, 'cli');
-    const db = new DatabaseSync(join(dataDir, 'gatehouse.sqlite'), { readOnly: true });
+    const db = new DatabaseSync(join(cli.dataDir, 'gatehouse.sqlite'), { readOnly: true });
     try {
       const row = db.prepare("select * from oauth_clients where client_id = 'cli-app'").get();
       assert.equal(row?.['secret_hash'], sha256(added.client_secret));
@@ -94,7 +71,7 @@ describe('gatehouse clients / keys', () => {
   });
 
   test('clients that break the profile are refused with the reason', () => {
-    const http = run([
+    const http = cli.run([
       'clients',
       'add',
       '--id',
@@ -106,7 +83,7 @@ describe('gatehouse clients / keys', () => {
     ]);
     assert.equal(http.status, 1);
     assert.match(http.stderr, /https/);
-    const publicService = run([
+    const publicService = cli.run([
       'clients',
       'add',
       '--id',
@@ -118,7 +95,7 @@ describe('gatehouse clients / keys', () => {
     ]);
     assert.equal(publicService.status, 1);
     assert.match(publicService.stderr, /confidential/);
-    const unknownResource = run([
+    const unknownResource = cli.run([
       'clients',
       'add',
       '--id',
@@ -131,7 +108,7 @@ describe('gatehouse clients / keys', () => {
       'https://nope.example.test',
     ]);
     assert.match(unknownResource.stderr, /not declared/);
-    const duplicate = run([
+    const duplicate = cli.run([
       'clients',
       'add',
       '--id',
@@ -143,7 +120,7 @@ describe('gatehouse clients / keys', () => {
     ]);
     assert.equal(duplicate.status, 1);
     assert.match(duplicate.stderr, /already exists/);
-    assert.equal(run(['clients', 'frobnicate']).status, 2);
+    assert.equal(cli.run(['clients', 'frobnicate']).status, 2);
   });
 
   describe('with a running server on the same database', () => {
@@ -164,7 +141,7 @@ describe('gatehouse clients / keys', () => {
         '--resource',
         API,
       ]).client_secret;
-      server = await startGatehouse({ dataDir, secret: SECRET, oauth });
+      server = await startGatehouse({ dataDir: cli.dataDir, secret: SECRET, oauth });
     });
     after(() => server.close());
 
@@ -245,7 +222,7 @@ describe('gatehouse clients / keys', () => {
       assert.match(started.user_code, /^[A-Z]{4}-[A-Z]{4}$/);
       const listed = json(['clients', 'list']).find((c: { client_id: string }) => c.client_id === 'cli-tv');
       assert.deepEqual(listed.grant_types, ['urn:ietf:params:oauth:grant-type:device_code', 'refresh_token']);
-      const refreshOnly = run([
+      const refreshOnly = cli.run([
         'clients',
         'add',
         '--id',

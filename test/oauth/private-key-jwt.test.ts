@@ -5,16 +5,15 @@
  * client_secret_basic and client_secret_post stay available.
  */
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { type CryptoKey, exportJWK, generateKeyPair, type JWK, SignJWT } from 'jose';
 import * as client from 'openid-client';
+import { type CliWorkspace, cliWorkspace } from '../support/cli.ts';
 import { API, CLIENTS, decodeJwt, providerPost, SERVICE, startOAuthGatehouse } from '../support/oauth.ts';
 import { startGatehouse, type TestServer } from '../support/server.ts';
 
@@ -184,23 +183,12 @@ describe('OAuth provider: private_key_jwt client authentication', () => {
 });
 
 describe('OAuth provider: private_key_jwt clients from `gatehouse clients add`', () => {
-  const root = new URL('../..', import.meta.url).pathname;
   const SECRET = 'pkjwt-cli-secret-0123456789abcdefghijklmnopqrstuvwxyz';
   const oauth = { enabled: true, resources: [{ indicator: API, scopes: ['read'] }] };
-  let dataDir: string;
-  let env: Record<string, string>;
-
-  function run(args: string[]) {
-    return spawnSync(process.execPath, [join(root, 'bin/gatehouse.js'), ...args], {
-      cwd: root,
-      env: { ...process.env, ...env },
-      encoding: 'utf8',
-      timeout: 30_000,
-    });
-  }
+  let cli: CliWorkspace;
 
   function add(id: string, extra: string[]) {
-    return run([
+    return cli.run([
       'clients',
       'add',
       '--id',
@@ -216,22 +204,13 @@ describe('OAuth provider: private_key_jwt clients from `gatehouse clients add`',
   }
 
   before(() => {
-    dataDir = mkdtempSync(join(tmpdir(), 'gatehouse-pkjwt-'));
-    const configFile = join(dataDir, 'config.json');
-    writeFileSync(configFile, JSON.stringify({ oauth }));
-    env = {
-      GATEHOUSE_DATA_DIR: dataDir,
-      GATEHOUSE_CONFIG: configFile,
-      GATEHOUSE_SECRET: SECRET,
-      GATEHOUSE_LOG_LEVEL: 'silent',
-    };
-    assert.equal(run(['migrate']).status, 0);
+    cli = cliWorkspace('gatehouse-pkjwt-', { oauth }, SECRET);
   });
-  after(() => rmSync(dataDir, { recursive: true, force: true }));
+  after(() => cli.close());
 
   test('added with its public keys and no secret; it authenticates with its key', async () => {
     const { privateKey, publicJwk } = await keyPair();
-    const jwksFile = join(dataDir, 'client-jwks.json');
+    const jwksFile = join(cli.dataDir, 'client-jwks.json');
     writeFileSync(jwksFile, JSON.stringify({ keys: [publicJwk] }));
     const added = add('cli-key-service', [
       '--type',
@@ -243,13 +222,13 @@ describe('OAuth provider: private_key_jwt clients from `gatehouse clients add`',
     ]);
     assert.equal(added.status, 0, added.stderr);
     assert.deepEqual(JSON.parse(added.stdout), { client_id: 'cli-key-service', client_secret: null });
-    const listed = JSON.parse(run(['clients', 'list']).stdout).find(
+    const listed = JSON.parse(cli.run(['clients', 'list']).stdout).find(
       (entry: { client_id: string }) => entry.client_id === 'cli-key-service',
     );
     assert.equal(listed.confidential, true);
     assert.equal(listed.token_endpoint_auth_method, 'private_key_jwt');
 
-    const server = await startGatehouse({ dataDir, secret: SECRET, oauth });
+    const server = await startGatehouse({ dataDir: cli.dataDir, secret: SECRET, oauth });
     try {
       const tokens = await client.clientCredentialsGrant(
         await discoverWithKey(server, 'cli-key-service', privateKey),
@@ -264,7 +243,7 @@ describe('OAuth provider: private_key_jwt clients from `gatehouse clients add`',
   test('refused with the reason: private key material, no keys, a public client, http keys', async () => {
     const { privateKey } = await keyPair();
     const privateJwk = await exportJWK(privateKey);
-    const privateFile = join(dataDir, 'private-jwks.json');
+    const privateFile = join(cli.dataDir, 'private-jwks.json');
     writeFileSync(privateFile, JSON.stringify({ keys: [privateJwk] }));
     const leaked = add('bad-key-1', [
       '--type',
