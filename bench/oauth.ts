@@ -15,7 +15,7 @@
  * each answer checked before measuring, warm-up, then round-robin rounds; medians reported,
  * never asserted. Settings (environment, bounded): BENCH_ROUNDS (3), BENCH_DURATION seconds
  * per run (5), BENCH_WARMUP seconds per target and scenario (6), BENCH_CONNECTIONS (32),
- * BENCH_THREADS (1).
+ * BENCH_THREADS (1), BENCH_SCENARIOS (both, comma-separated: `client_credentials`, `refresh_token`).
  */
 import { cpus, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
@@ -56,8 +56,17 @@ const targets: Target[] = [
   },
 ];
 
-type Scenario = 'client_credentials' | 'refresh_token';
-const scenarios: Scenario[] = ['client_credentials', 'refresh_token'];
+const ALL_SCENARIOS = ['client_credentials', 'refresh_token'] as const;
+type Scenario = (typeof ALL_SCENARIOS)[number];
+const scenarios = scenariosFromEnv();
+
+function scenariosFromEnv(): Scenario[] {
+  const asked = process.env['BENCH_SCENARIOS']?.split(',').map((name) => name.trim()) ?? [...ALL_SCENARIOS];
+  const unknown = asked.filter((name) => !(ALL_SCENARIOS as readonly string[]).includes(name));
+  if (unknown.length > 0 || asked.length === 0)
+    throw new Error(`BENCH_SCENARIOS: expected ${ALL_SCENARIOS.join(' and/or ')}, got "${asked.join(',')}"`);
+  return ALL_SCENARIOS.filter((name) => asked.includes(name));
+}
 
 const FORM = 'application/x-www-form-urlencoded';
 

@@ -1,5 +1,5 @@
 import type { IncomingMessage } from 'node:http';
-import type { DeviceFlowError, KoaContext, Provider } from 'oidc-provider';
+import type { DeviceFlowError, KoaContext } from 'oidc-provider';
 import { errors } from 'oidc-provider';
 import type { GrantHandler } from 'oidc-provider/lib/helpers/weak_cache.js';
 import type { OAuthConfig } from '../../config/oauth-schema.ts';
@@ -9,8 +9,8 @@ import type { AuditRecorder } from '../audit/audit-recorder.ts';
 import type { Identifier } from '../ratelimit/keys.ts';
 import type { RateLimits } from '../ratelimit/rate-limits.ts';
 import type { RequestContext } from '../request-context.ts';
-import { routeName } from './internals.ts';
 import { type ProviderPages, providerCsp, type RenderedPage } from './provider-pages.ts';
+import type { RouteAdditions } from './route-additions.ts';
 import type { SessionBridge, SignedInSession } from './session-link.ts';
 import { storageKey } from './sql-adapter.ts';
 
@@ -170,28 +170,37 @@ export class DeviceFlow {
   }
 
   /**
-   * Koa middleware in front of the provider's routes:
+   * What the device flow adds to the provider's routes (route-additions.ts):
    * - the code entry page needs a Gatehouse sign-in first (a signed-out browser goes to /sign-in
    *   and comes back, with the code from verification_uri_complete kept);
    * - every code submitted counts against the limits per client network, per user and overall,
    *   and a wrong code against the consecutive-failure delay (RFC 8628 §5.1: brute forcing the
    *   user code must be prevented);
-   * - the device authorization response names the polling `interval` (RFC 8628 §3.2).
+   * - the device authorization response names the polling `interval` (RFC 8628 §3.2);
+   * - a grant the client was not given is unauthorized_client at both device endpoints.
    */
-  middleware(provider: Provider): (ctx: KoaContext, next: () => Promise<void>) => Promise<void> {
-    return (ctx, next) => this.#handle(provider, ctx, next);
+  routes(): RouteAdditions {
+    return [
+      ['code_verification', (ctx, next) => this.#codeEntry(ctx, next)],
+      [
+        'device_authorization',
+        async (ctx, next) => {
+          await next();
+          this.#addInterval(ctx);
+          unauthorizedClient(ctx);
+        },
+      ],
+      [
+        'token',
+        async (ctx, next) => {
+          await next();
+          unauthorizedClient(ctx);
+        },
+      ],
+    ];
   }
 
-  async #handle(provider: Provider, ctx: KoaContext, next: () => Promise<void>): Promise<void> {
-    const method = ctx.method;
-    // The code entry page as the provider's own router sees it (any case, trailing slash): no
-    // spelling of the path reaches the page without the gate and the limits.
-    if (routeName(provider, method, ctx.path) !== 'code_verification') {
-      await next();
-      this.#addInterval(ctx);
-      unauthorizedClient(ctx);
-      return;
-    }
+  async #codeEntry(ctx: KoaContext, next: () => Promise<void>): Promise<void> {
     const { sessions, rateLimits, settings, contextOf, pages } = this.#deps;
     const session = await sessions.fromCookies(ctx.get('cookie') || undefined);
     if (!session) {
@@ -199,7 +208,7 @@ export class DeviceFlow {
       return;
     }
     this.#signedIn.set(ctx.req, session);
-    if (method !== 'POST') {
+    if (ctx.method !== 'POST') {
       await next();
       return;
     }
@@ -237,9 +246,7 @@ export class DeviceFlow {
   }
 
   #addInterval(ctx: KoaContext): void {
-    const route = (ctx as { oidc?: KoaContext['oidc'] }).oidc?.route;
-    if (route !== 'device_authorization' || ctx.status !== 200 || !ctx.body || typeof ctx.body !== 'object')
-      return;
+    if (ctx.status !== 200 || !ctx.body || typeof ctx.body !== 'object') return;
     (ctx.body as { interval?: number }).interval = this.#deps.settings.pollIntervalMs / 1000;
   }
 
@@ -263,8 +270,6 @@ const GRANT_NOT_ALLOWED = /^(requested grant type|urn:[\w:.-]+) is not allowed f
  * invalid_request. The code is corrected on the way out; the description stays.
  */
 function unauthorizedClient(ctx: KoaContext): void {
-  const route = (ctx as { oidc?: KoaContext['oidc'] }).oidc?.route;
-  if (route !== 'token' && route !== 'device_authorization') return;
   const body = ctx.body as { error?: unknown; error_description?: unknown } | null;
   if (
     ctx.status === 400 &&

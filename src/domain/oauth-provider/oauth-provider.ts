@@ -29,8 +29,9 @@ import {
 } from './internals.ts';
 import { limitPerClient, providerRateLimits } from './oauth-rate-limits.ts';
 import { type InteractionView, Interactions } from './interactions.ts';
-import { type ProviderPages, providerResponses } from './provider-pages.ts';
+import { type ProviderPages, providerResponses, setProviderCsp } from './provider-pages.ts';
 import { buildConfiguration, INTERACTION_PATH } from './provider-config.ts';
+import { routeAdditions } from './route-additions.ts';
 import { type SessionBridge, sameSignIn } from './session-link.ts';
 import { createAdapterFactory } from './sql-adapter.ts';
 import { type KeySet, SigningKeys } from './signing-keys.ts';
@@ -245,7 +246,6 @@ export class OAuthProvider {
         intervalMs: oauth.deviceFlow.pollIntervalMs,
       }),
     );
-    provider.use(responses.middleware);
     // Rate limits (oauth-rate-limits.ts): per network and overall before the router; per
     // authenticated client around every grant, outermost, so a refused request costs nothing more.
     const limitDeps = {
@@ -254,7 +254,6 @@ export class OAuthProvider {
       contextOf: (ctx: KoaContext) => this.#contextOf(ctx),
       renderError: responses.renderError,
     };
-    provider.use(providerRateLimits(provider, limitDeps));
     for (const grantType of grantTypes(provider))
       wrapGrantHandler(provider, grantType, (original) => limitPerClient(original, limitDeps));
     // The engine awaits every logout token before answering the logout; Gatehouse sends them
@@ -263,7 +262,18 @@ export class OAuthProvider {
       const ctx = Provider.ctx;
       this.backchannel.deliver(client, send, sub, sid, 'rp_logout', ctx ? this.#contextOf(ctx) : NO_CONTEXT);
     });
-    provider.use(device.middleware(provider));
+    // Additions in front of the router, per route (route-additions.ts): the base CSP on every
+    // response; the rate limits first, so a refused request costs nothing more; then the logout
+    // pages' and the device flow's own.
+    provider.use(
+      routeAdditions(
+        provider,
+        setProviderCsp,
+        providerRateLimits(limitDeps),
+        responses.routes,
+        device.routes(),
+      ),
+    );
     const clientAuthFailed = (ctx: KoaContext, error: OIDCProviderError): void => {
       if (error.error !== 'invalid_client') return;
       void audit.record(this.#contextOf(ctx), {

@@ -1,11 +1,11 @@
-import type { KoaContext, Provider } from 'oidc-provider';
+import type { KoaContext } from 'oidc-provider';
 import { errors } from 'oidc-provider';
 import type { GrantHandler } from 'oidc-provider/lib/helpers/weak_cache.js';
 import type { RateLimitsConfig } from '../../config/rate-limits-schema.ts';
 import type { EndpointLimits, RequestLimiter } from '../ratelimit/request-limiter.ts';
 import type { Refusal } from '../ratelimit/refusal.ts';
 import type { RequestContext } from '../request-context.ts';
-import { routeName } from './internals.ts';
+import type { RouteAdditions } from './route-additions.ts';
 
 /**
  * Rate limits on the provider's endpoints (docs/abuse-protection.md). The provider answers its
@@ -13,7 +13,8 @@ import { routeName } from './internals.ts';
  * them; these run as the first of the provider's own middleware instead.
  *
  * - Per client network and overall, before any work: which endpoint a request reaches is asked
- *   of the provider's router itself, so no spelling of a path (case, trailing slash) dodges it.
+ *   of the provider's router itself (route-additions.ts), so no spelling of a path (case,
+ *   trailing slash) dodges it.
  * - Per client at the token endpoint, counted once the client has authenticated (a wrapper
  *   around every grant handler): a stranger sending someone else's client_id with a wrong
  *   secret is refused by authentication and counts only against their own network, and cannot
@@ -63,25 +64,22 @@ function retryAfter(ctx: KoaContext, refusal: Refusal): void {
   ctx.set('Cache-Control', 'no-store');
 }
 
-/** Koa middleware for the per-network and overall limits; mounted before the provider's router. */
-export function providerRateLimits(
-  provider: Provider,
-  deps: ProviderRateLimitDeps,
-): (ctx: KoaContext, next: () => Promise<void>) => Promise<void> {
-  return async (ctx, next) => {
-    const name = routeName(provider, ctx.method, ctx.path);
-    const route = name === undefined ? undefined : LIMITED_ROUTES.get(name);
-    if (!route) return next();
-    const { perIp, global } = route.limits(deps.limits);
-    const refusal = await deps.limiter.admit(route.endpoint, { perIp, global }, null, deps.contextOf(ctx));
-    if (!refusal) return next();
-    retryAfter(ctx, refusal);
-    const out = { error: TOO_MANY_REQUESTS, error_description: DESCRIPTION };
-    // As the provider answers its own errors (lib/shared/error_handler.js): a page for browsers.
-    if (ctx.accepts('json', 'html') === 'html') deps.renderError(ctx, out);
-    else ctx.body = out;
-    ctx.status = 429;
-  };
+/** The per-network and overall limits, added to each limited route (route-additions.ts). */
+export function providerRateLimits(deps: ProviderRateLimitDeps): RouteAdditions {
+  return [...LIMITED_ROUTES].map(([name, route]) => [
+    name,
+    async (ctx, next) => {
+      const { perIp, global } = route.limits(deps.limits);
+      const refusal = await deps.limiter.admit(route.endpoint, { perIp, global }, null, deps.contextOf(ctx));
+      if (!refusal) return next();
+      retryAfter(ctx, refusal);
+      const out = { error: TOO_MANY_REQUESTS, error_description: DESCRIPTION };
+      // As the provider answers its own errors (lib/shared/error_handler.js): a page for browsers.
+      if (ctx.accepts('json', 'html') === 'html') deps.renderError(ctx, out);
+      else ctx.body = out;
+      ctx.status = 429;
+    },
+  ]);
 }
 
 /** Wraps a grant handler with the per-client limit of the token endpoint (after authentication). */

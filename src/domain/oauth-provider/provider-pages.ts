@@ -1,6 +1,7 @@
 import type { KoaContext } from 'oidc-provider';
 import type { AuditRecorder } from '../audit/audit-recorder.ts';
 import type { RequestContext } from '../request-context.ts';
+import type { RouteAdditions } from './route-additions.ts';
 import type { SessionBridge } from './session-link.ts';
 
 /** A page the provider answers with itself, rendered by Gatehouse (src/http/pages/oauth-provider-pages.ts). */
@@ -53,16 +54,29 @@ export interface ProviderPages {
  * post_logout_redirect_uri needs that origin in form-action (Chromium applies form-action to the
  * redirects that follow a submission).
  */
-export function providerCsp(scriptHashes: readonly string[], formTargets: readonly string[] = []): string {
+export function providerCsp(scriptHashes: readonly string[]): string {
   return [
     "default-src 'none'",
     `script-src ${scriptHashes.length ? scriptHashes.map((hash) => `'${hash}'`).join(' ') : "'strict-dynamic'"}`,
     "style-src 'self'",
     "img-src 'self' data:",
-    `form-action 'self'${formTargets.map((target) => ` ${target}`).join('')}`,
+    "form-action 'self'",
     "frame-ancestors 'none'",
     "base-uri 'none'",
   ].join('; ');
+}
+
+/** The CSP of every provider response that sets no page of its own (no scripts, forms to us). */
+const BASE_CSP = providerCsp([]);
+
+/** Sets the base CSP; a page rendered later replaces it with its own. */
+export function setProviderCsp(ctx: KoaContext): void {
+  ctx.set('content-security-policy', BASE_CSP);
+}
+
+/** The provider's context: set once its router has matched the request. */
+function providerContext(ctx: KoaContext): KoaContext['oidc'] | undefined {
+  return (ctx as { oidc?: KoaContext['oidc'] }).oidc;
 }
 
 /** The origin of a URI for a CSP source list: scheme-only for private-use schemes. */
@@ -85,8 +99,8 @@ interface ProviderResponses {
   renderError(ctx: KoaContext, out: { error: string; error_description?: string }): void;
   logoutSource(ctx: KoaContext): Promise<void>;
   postLogoutSuccessSource(ctx: KoaContext): Promise<void>;
-  /** Koa middleware in front of every provider route. */
-  middleware(ctx: KoaContext, next: () => Promise<void>): Promise<void>;
+  /** What the provider's discovery and logout routes need added (route-additions.ts). */
+  routes: RouteAdditions;
 }
 
 export function providerResponses(
@@ -120,50 +134,59 @@ export function providerResponses(
       send(ctx, pages.loggedOut({ clientName: client?.clientName ?? client?.clientId ?? null }));
     },
 
-    async middleware(ctx, next) {
-      ctx.set('content-security-policy', providerCsp([]));
-      await next();
-      // Routing has happened now; ctx.oidc exists only for the provider's routes.
-      const oidc = (ctx as { oidc?: KoaContext['oidc'] }).oidc;
-      const route = oidc?.route;
-      if (!oidc || route === undefined) return;
-      if (route === 'discovery' && ctx.body && typeof ctx.body === 'object') {
-        // restrictResponseModes (internals.ts) withdrew form_post; the document says so.
-        const document = ctx.body as { response_modes_supported?: string[] };
-        document.response_modes_supported = document.response_modes_supported?.filter(
-          (mode) => mode !== 'form_post',
-        );
-      }
-      if (route === 'end_session') {
-        const target = oidc.params?.['post_logout_redirect_uri'];
-        const source = typeof target === 'string' ? sourceOf(target) : null;
-        const csp = ctx.response.get('content-security-policy');
-        if (source && csp)
-          ctx.set(
-            'content-security-policy',
-            csp.replace("form-action 'self'", `form-action 'self' ${source}`),
+    routes: [
+      [
+        'discovery',
+        async (ctx, next) => {
+          await next();
+          // restrictResponseModes (internals.ts) withdrew form_post; the document says so.
+          const document = ctx.body as { response_modes_supported?: string[] } | null;
+          if (document && typeof document === 'object')
+            document.response_modes_supported = document.response_modes_supported?.filter(
+              (mode) => mode !== 'form_post',
+            );
+        },
+      ],
+      [
+        'end_session',
+        async (ctx, next) => {
+          await next();
+          const target = providerContext(ctx)?.params?.['post_logout_redirect_uri'];
+          const source = typeof target === 'string' ? sourceOf(target) : null;
+          const csp = ctx.response.get('content-security-policy');
+          if (source && csp)
+            ctx.set(
+              'content-security-policy',
+              csp.replace("form-action 'self'", `form-action 'self' ${source}`),
+            );
+        },
+      ],
+      [
+        'end_session_confirm',
+        async (ctx, next) => {
+          await next();
+          const oidc = providerContext(ctx);
+          if (!oidc || ctx.status !== 303 || !oidc.params?.['logout']) return;
+          // The provider session is gone (its account is still on the object): the Gatehouse
+          // session of the same user goes with it, or signing in again would be silent.
+          const accountId = oidc.session.accountId;
+          if (!accountId) return;
+          const clientId = oidc.client?.clientId ?? null;
+          const cookies = await sessions.signOut(
+            ctx.get('cookie') || undefined,
+            accountId,
+            contextOf(ctx),
+            clientId,
           );
-      }
-      if (route === 'end_session_confirm' && ctx.status === 303 && oidc.params?.['logout']) {
-        // The provider session is gone (its account is still on the object): the Gatehouse
-        // session of the same user goes with it, or signing in again would be silent.
-        const accountId = oidc.session.accountId;
-        if (!accountId) return;
-        const clientId = oidc.client?.clientId ?? null;
-        const cookies = await sessions.signOut(
-          ctx.get('cookie') || undefined,
-          accountId,
-          contextOf(ctx),
-          clientId,
-        );
-        for (const cookie of cookies) ctx.append('Set-Cookie', cookie);
-        await audit.record(contextOf(ctx), {
-          type: 'oauth.logout',
-          outcome: 'success',
-          userId: accountId,
-          details: { clientId },
-        });
-      }
-    },
+          for (const cookie of cookies) ctx.append('Set-Cookie', cookie);
+          await audit.record(contextOf(ctx), {
+            type: 'oauth.logout',
+            outcome: 'success',
+            userId: accountId,
+            details: { clientId },
+          });
+        },
+      ],
+    ],
   };
 }
