@@ -82,11 +82,14 @@ export async function createGatehouse(config: Config, options: GatehouseOptions 
   const log = options.log ?? pino({ level: config.logLevel, base: { service: 'gatehouse' } });
   // Before the database opens: an unusable provider stops the start with a ConfigError.
   const federationProviders = resolveProviders(config);
-  const database = openDatabase({
-    databaseUrl: config.databaseUrl,
-    sqlitePath: options.sqlitePath,
-    dataDir: config.dataDir,
-  });
+  const database = openDatabase(
+    {
+      databaseUrl: config.databaseUrl,
+      sqlitePath: options.sqlitePath,
+      dataDir: config.dataDir,
+    },
+    { walCheckpointThread: true },
+  );
   try {
     if (config.migrateOnStart) {
       const applied = await migrateToLatest(database);

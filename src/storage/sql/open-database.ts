@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { Kysely, Migrator, sql } from 'kysely';
 import { createPgDialect } from '../postgres/pg-dialect.ts';
 import { createNodeSqliteDialect, type SyncReader } from '../sqlite/node-sqlite-dialect.ts';
+import { WalCheckpointer } from '../sqlite/wal-checkpointer.ts';
 import type { Database } from './database.ts';
 import type { SqlDialectName } from './dialect-name.ts';
 import { knownMigrationNames, migrationProvider } from './migrations/index.ts';
@@ -40,7 +41,15 @@ function closeOnce(close: () => Promise<void>): () => Promise<void> {
   };
 }
 
-export function openDatabase(location: DatabaseLocation): SqlDatabase {
+export interface OpenOptions {
+  /**
+   * SQLite file only: WAL checkpoints on a thread of their own (wal-checkpointer.ts), off the
+   * event loop. For the server; a CLI command's few writes do not need it.
+   */
+  walCheckpointThread?: boolean;
+}
+
+export function openDatabase(location: DatabaseLocation, options: OpenOptions = {}): SqlDatabase {
   if (location.databaseUrl) {
     const dialect = createPgDialect(location.databaseUrl);
     const db = new Kysely<Database>({ dialect });
@@ -62,6 +71,8 @@ export function openDatabase(location: DatabaseLocation): SqlDatabase {
   }
   const { dialect, database, readRows } = createNodeSqliteDialect(path);
   const db = new Kysely<Database>({ dialect });
+  const checkpointer =
+    options.walCheckpointThread && path !== ':memory:' ? new WalCheckpointer(database, path) : null;
   return {
     db,
     dialect: 'sqlite',
@@ -69,7 +80,11 @@ export function openDatabase(location: DatabaseLocation): SqlDatabase {
     ping: async () => {
       database.prepare('select 1').get();
     },
-    close: closeOnce(() => db.destroy()),
+    close: closeOnce(async () => {
+      // The thread first: the last connection to close checkpoints what is left.
+      await checkpointer?.stop();
+      await db.destroy();
+    }),
   };
 }
 
