@@ -1,7 +1,7 @@
 import type { KeyObject } from 'node:crypto';
 import type { WindowLimit } from '../../config/rate-limits-schema.ts';
 import type { Clock } from '../../ports/clock.ts';
-import type { Counter } from '../../ports/counter.ts';
+import type { Counter, CounterWindow } from '../../ports/counter.ts';
 import type { AuditRecorder } from '../audit/audit-recorder.ts';
 import type { RequestContext } from '../request-context.ts';
 import { type Identifier, identifierKey, networkKey } from './keys.ts';
@@ -62,24 +62,20 @@ export class RequestLimiter implements MailBudget {
     context: RequestContext,
     ownersDevice?: () => Promise<boolean>,
   ): Promise<Refusal | null> {
-    const refusal = await this.#count(
+    // `pending && await pending`: a count answered at once (null) costs no extra turn.
+    const perIp = this.#count(
       'per_ip',
       endpoint,
       `req:${endpoint}:ip:${networkKey(context.ip)}`,
       limits.perIp,
       context,
     );
+    const refusal = perIp && (await perIp);
     if (refusal) return refusal;
     if (identifier && limits.perIdentifier) {
       const key = `req:${endpoint}:id:${identifierKey(this.#deps.keySecret, identifier)}`;
-      const perAccount = await this.#count(
-        'per_identifier',
-        endpoint,
-        key,
-        limits.perIdentifier,
-        context,
-        identifier,
-      );
+      const pending = this.#count('per_identifier', endpoint, key, limits.perIdentifier, context, identifier);
+      const perAccount = pending && (await pending);
       if (perAccount && !(await ownersDevice?.())) return perAccount;
     }
     return this.#count('global', endpoint, `req:${endpoint}:all`, limits.global, context);
@@ -121,22 +117,46 @@ export class RequestLimiter implements MailBudget {
     );
   }
 
-  async #count(
+  /**
+   * Counts one request against `limit`. Under the limit with an in-process counter the answer is
+   * null at once, with no promise (see Counter.incrementNow); a refusal, or a shared counter,
+   * comes as a promise.
+   */
+  #count(
     rule: LimitRule,
     endpoint: string,
     key: string,
     limit: WindowLimit,
     context: RequestContext,
     identifier?: Identifier,
-  ): Promise<Refusal | null> {
-    const { counter, clock, audit } = this.#deps;
-    const window = await counter.increment(key, limit.windowMs);
-    if (window.count <= limit.limit) return null;
-    const retryAfterMs = Math.max(0, window.resetAt - clock.now());
+  ): Promise<Refusal | null> | null {
+    const { counter } = this.#deps;
+    if (counter.incrementNow) {
+      const window = counter.incrementNow(key, limit.windowMs);
+      return window.count <= limit.limit
+        ? null
+        : this.#refuse(window, rule, endpoint, limit, context, identifier);
+    }
+    return counter
+      .increment(key, limit.windowMs)
+      .then((window) =>
+        window.count <= limit.limit ? null : this.#refuse(window, rule, endpoint, limit, context, identifier),
+      );
+  }
+
+  async #refuse(
+    window: CounterWindow,
+    rule: LimitRule,
+    endpoint: string,
+    limit: WindowLimit,
+    context: RequestContext,
+    identifier?: Identifier,
+  ): Promise<Refusal> {
+    const retryAfterMs = Math.max(0, window.resetAt - this.#deps.clock.now());
     // Audited once per window, when the limit is first passed: a flood of refused requests
     // must not become a flood of audit writes.
     if (window.count === limit.limit + 1) {
-      await audit.record(context, {
+      await this.#deps.audit.record(context, {
         type: 'rate_limit.triggered',
         outcome: 'failure',
         userId: identifier?.kind === 'user' ? identifier.value : null,

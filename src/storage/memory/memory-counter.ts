@@ -21,6 +21,10 @@ export class MemoryCounter implements Counter {
   }
 
   async increment(key: string, windowMs: number): Promise<CounterWindow> {
+    return this.incrementNow(key, windowMs);
+  }
+
+  incrementNow(key: string, windowMs: number): CounterWindow {
     const now = this.#clock.now();
     let window = this.#windows.get(key);
     if (!window || window.resetAt <= now) {
@@ -30,7 +34,7 @@ export class MemoryCounter implements Counter {
       this.#windows.set(key, window);
     }
     window.count++;
-    return { ...window };
+    return { count: window.count, resetAt: window.resetAt };
   }
 
   async get(key: string): Promise<CounterWindow | null> {
