@@ -64,7 +64,12 @@ export class WalCheckpointer {
 
   /** Ends the thread (closing its connection) and restores SQLite's default threshold. */
   async stop(): Promise<void> {
-    if (this.#running) this.#worker.postMessage('stop' satisfies CheckpointerMessage);
+    if (this.#running) {
+      // Held while it winds down: with nothing else left (a failed start), an unref'd thread
+      // would let the process exit in the middle of this await.
+      this.#worker.ref();
+      this.#worker.postMessage('stop' satisfies CheckpointerMessage);
+    }
     await this.#ended;
   }
 
