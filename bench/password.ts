@@ -23,6 +23,7 @@
  */
 import { availableParallelism, cpus, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
+import { HASHING_THREAD_NAME } from '../src/domain/passwords/hashing-threads.ts';
 import { PasswordHasher } from '../src/domain/passwords/password-hasher.ts';
 import { passwordsSchema } from '../src/config/schema.ts';
 import { DEVICE_COOKIE } from '../src/http/device-cookie.ts';
@@ -105,7 +106,7 @@ async function stormRound(server: RunningServer, cores: number, device: Device):
     hashMs,
     ceiling: (cores * 1000) / hashMs,
     mainMsPerSignIn: perSignIn('MainThread'),
-    poolMsPerSignIn: perSignIn('WorkerThread'),
+    poolMsPerSignIn: perSignIn(HASHING_THREAD_NAME),
   };
 }
 
@@ -189,7 +190,7 @@ async function main(): Promise<void> {
     // Warm-up: JIT and the hashing threads.
     await Promise.all([storm(server, returning), sessionChecks(server)]);
     await storm(server, newDevice);
-    const pool = sampleThreads(server.pid).filter((t) => t.name === 'WorkerThread');
+    const pool = sampleThreads(server.pid).filter((t) => t.name === HASHING_THREAD_NAME);
     if (pool.length > 0) {
       // The server's hashing threads run below the event loop (src/domain/passwords/hashing-threads.ts):
       // shown here so a run where that did not happen is recognisable.

@@ -3,7 +3,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 /** One thread of a process as Linux reports it in /proc/<pid>/task/<tid>/stat. */
 export interface ThreadSample {
   tid: number;
-  /** The thread's name: `MainThread` is Node's event loop, `libuv-worker` the thread pool, `WorkerThread` a worker thread (the password hashing threads). */
+  /** The thread's name: `MainThread` is Node's event loop, `libuv-worker` the thread pool, a worker thread its `name` (`gatehouse-hash` for the password hashing threads, `gatehouse-wal` for SQLite checkpoints). */
   name: string;
   /** CPU time used so far (user + system), milliseconds. */
   cpuMs: number;
