@@ -18,19 +18,22 @@ export function compileOnce<R>(
   // biome-ignore lint/suspicious/noExplicitAny: the helper serves every table; each call site is typed
   db: Kysely<any>,
   build: (slot: Slot) => Compilable<R>,
-): (values: object) => Promise<QueryResult<R>> {
+  // biome-ignore lint/suspicious/noExplicitAny: as above
+): (values: object, on?: Kysely<any>) => Promise<QueryResult<R>> {
   const compiled = build(<T>(name: string) => `${SLOT_PREFIX}${name}` as T).compile();
   const names = compiled.parameters.map((parameter) => {
     if (typeof parameter !== 'string' || !parameter.startsWith(SLOT_PREFIX))
       throw new Error(`compileOnce: parameter ${String(parameter)} is not a slot in: ${compiled.sql}`);
     return parameter.slice(SLOT_PREFIX.length);
   });
-  return (values) => {
+  // `on`: a transaction or connection of `db` to run on instead (Kysely's trx and connection
+  // objects run compiled queries as `db` does).
+  return (values, on = db) => {
     const parameters = names.map((name) => {
       const value = (values as Readonly<Record<string, unknown>>)[name];
       if (value === undefined) throw new Error(`compileOnce: no value for ${name} in: ${compiled.sql}`);
       return value;
     });
-    return db.executeQuery<R>({ ...compiled, parameters });
+    return on.executeQuery<R>({ ...compiled, parameters });
   };
 }
