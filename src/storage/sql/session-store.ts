@@ -1,6 +1,7 @@
 import type { CompiledQuery, Kysely, Selectable } from 'kysely';
 import type { SessionRecord, SessionStore, SessionWithUser } from '../../ports/session-store.ts';
 import type { SyncReader } from '../sqlite/node-sqlite-dialect.ts';
+import { compileOnce } from './compiled-query.ts';
 import type { Database, SessionsTable } from './database.ts';
 
 function toSession(row: Selectable<SessionsTable>): SessionRecord {
@@ -123,6 +124,8 @@ export class SqlSessionStore implements SessionStore {
    */
   readonly #findByTokenHash: CompiledQuery;
   readonly #syncReader: SyncReader | null;
+  /** Every sign-in inserts one: built once too (compiled-query.ts). */
+  readonly #insert;
 
   constructor(db: Kysely<Database>, syncReader: SyncReader | null = null) {
     this.#db = db;
@@ -137,26 +140,30 @@ export class SqlSessionStore implements SessionStore {
       // token is the only parameter: findByTokenHash passes it alone.
       .where('u.disabled_at', 'is', null)
       .compile();
+    this.#insert = compileOnce(db, (slot) =>
+      db.insertInto('sessions').values({
+        id: slot<string>('id'),
+        token_hash: slot<string>('tokenHash'),
+        user_id: slot<string>('userId'),
+        created_at: slot<number>('createdAt'),
+        last_seen_at: slot<number>('lastSeenAt'),
+        expires_at: slot<number>('expiresAt'),
+        absolute_expires_at: slot<number>('absoluteExpiresAt'),
+        auth_time: slot<number>('authTime'),
+        amr: slot<string>('amr'),
+        ip: slot<string | null>('ip'),
+        user_agent: slot<string | null>('userAgent'),
+        mfa_pending: slot<number>('mfaPending'),
+      }),
+    );
   }
 
   async create(session: SessionRecord): Promise<void> {
-    await this.#db
-      .insertInto('sessions')
-      .values({
-        id: session.id,
-        token_hash: session.tokenHash,
-        user_id: session.userId,
-        created_at: session.createdAt,
-        last_seen_at: session.lastSeenAt,
-        expires_at: session.expiresAt,
-        absolute_expires_at: session.absoluteExpiresAt,
-        auth_time: session.authTime,
-        amr: JSON.stringify(session.amr),
-        ip: session.ip,
-        user_agent: session.userAgent,
-        mfa_pending: session.mfaPending ? 1 : 0,
-      })
-      .execute();
+    await this.#insert({
+      ...session,
+      amr: JSON.stringify(session.amr),
+      mfaPending: session.mfaPending ? 1 : 0,
+    });
   }
 
   async findByTokenHash(tokenHash: string): Promise<SessionWithUser | undefined> {
