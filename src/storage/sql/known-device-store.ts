@@ -1,22 +1,28 @@
 import type { Kysely } from 'kysely';
 import type { KnownDeviceStore } from '../../ports/known-device-store.ts';
+import { compileOnce } from './compiled-query.ts';
 import type { Database } from './database.ts';
 
 export class SqlKnownDeviceStore implements KnownDeviceStore {
   readonly #db: Kysely<Database>;
+  /** A returning device's update, on every complete sign-in: built once (compiled-query.ts). */
+  readonly #touch;
+
   constructor(db: Kysely<Database>) {
     this.#db = db;
+    this.#touch = compileOnce(db, (slot) =>
+      db
+        .updateTable('known_devices')
+        .set({ last_seen_at: slot<number>('at') })
+        .where('user_id', '=', slot<string>('userId'))
+        .where('device_hash', '=', slot<string>('deviceHash')),
+    );
   }
 
   async remember(userId: string, deviceHash: string, at: number): Promise<boolean> {
     // Most sign-ins come from a device seen before: one update settles them.
-    const updated = await this.#db
-      .updateTable('known_devices')
-      .set({ last_seen_at: at })
-      .where('user_id', '=', userId)
-      .where('device_hash', '=', deviceHash)
-      .executeTakeFirst();
-    if (Number(updated.numUpdatedRows) > 0) return false;
+    const updated = await this.#touch({ at, userId, deviceHash });
+    if (Number(updated.numAffectedRows ?? 0) > 0) return false;
     // The insert that wins decides "new": two sign-ins racing from one new browser report it once.
     const inserted = await this.#db
       .insertInto('known_devices')
