@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
@@ -60,6 +60,13 @@ describe('SQLite WAL checkpoints on their own thread', () => {
       });
       assert.equal(result.checkpointedFrames, result.walFrames);
       assert.equal(checkpointer.running, true);
+      // Named, so top -H and bench:password tell it from the hashing threads (Linux /proc).
+      if (process.platform === 'linux') {
+        const names = readdirSync('/proc/self/task').map((tid) =>
+          readFileSync(`/proc/self/task/${tid}/comm`, 'utf8').trim(),
+        );
+        assert.ok(names.includes('gatehouse-wal'), names.join(', '));
+      }
     } finally {
       await checkpointer.stop();
       database.close();

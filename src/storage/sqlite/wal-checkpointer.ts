@@ -34,6 +34,7 @@ export class WalCheckpointer {
     const settings: CheckpointerSettings = { path, intervalMs };
     this.#worker = new Worker(new URL('./wal-checkpoint-thread.ts', import.meta.url), {
       workerData: settings,
+      name: 'gatehouse-wal', // as the OS shows the thread (top -H, /proc)
     });
     // A process that is otherwise done must not stay up for this thread.
     this.#worker.unref();
