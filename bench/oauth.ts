@@ -203,7 +203,9 @@ async function main(): Promise<void> {
     }
     for (let round = 1; round <= rounds; round++) {
       const line: string[] = [];
-      for (const target of targets) {
+      // A B, then B A: whichever target runs second in a round runs right after the other's
+      // load, so the order alternates and neither is always the one that follows.
+      for (const target of round % 2 === 1 ? targets : [...targets].reverse()) {
         const result = await measure(servers.get(target.key)!, target, scenario, durationS);
         const key = `${scenario}/${target.key}`;
         results.set(key, [...(results.get(key) ?? []), result]);
