@@ -88,7 +88,14 @@ export async function createGatehouse(config: Config, options: GatehouseOptions 
       sqlitePath: options.sqlitePath,
       dataDir: config.dataDir,
     },
-    { walCheckpointThread: true },
+    {
+      walCheckpointThread: true,
+      onCheckpointThreadError: (error) =>
+        log.warn(
+          { err: error },
+          'the WAL checkpoint thread ended; SQLite checkpoints on the server connection',
+        ),
+    },
   );
   try {
     if (config.migrateOnStart) {

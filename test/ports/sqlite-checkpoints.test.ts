@@ -49,7 +49,7 @@ async function until<T>(read: () => T | null, timeoutMs = 5000): Promise<T> {
 describe('SQLite WAL checkpoints on their own thread', () => {
   test('the thread copies the WAL into the database file; the server connection only keeps a backstop', async () => {
     const { database, path } = walDatabase('thread.sqlite');
-    const checkpointer = new WalCheckpointer(database, path, 50);
+    const checkpointer = new WalCheckpointer(database, path, { intervalMs: 50 });
     try {
       assert.equal(autocheckpoint(database), BACKSTOP_PAGES);
       write(database);
@@ -75,13 +75,28 @@ describe('SQLite WAL checkpoints on their own thread', () => {
 
   test('stopping ends the thread and gives the connection back SQLite’s default threshold', async () => {
     const { database, path } = walDatabase('stop.sqlite');
-    const checkpointer = new WalCheckpointer(database, path, 50);
+    const checkpointer = new WalCheckpointer(database, path, { intervalMs: 50 });
     await checkpointer.stop();
     assert.equal(checkpointer.running, false);
     assert.equal(autocheckpoint(database), DEFAULT_AUTOCHECKPOINT_PAGES);
     write(database);
     await new Promise((resolve) => setTimeout(resolve, 150));
     assert.equal(checkpointer.lastCheckpoint, null);
+    database.close();
+  });
+
+  test('a thread that fails is reported, and the connection checkpoints on its own again', async () => {
+    const { database } = walDatabase('failing.sqlite');
+    const errors: Error[] = [];
+    // A path the thread cannot open: its connection fails as it starts.
+    const checkpointer = new WalCheckpointer(database, join(dir, 'missing', 'db.sqlite'), {
+      intervalMs: 50,
+      onError: (error) => errors.push(error),
+    });
+    await until(() => (checkpointer.running ? null : true));
+    assert.equal(errors.length, 1);
+    assert.equal(autocheckpoint(database), DEFAULT_AUTOCHECKPOINT_PAGES);
+    await checkpointer.stop();
     database.close();
   });
 

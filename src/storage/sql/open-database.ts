@@ -47,6 +47,8 @@ export interface OpenOptions {
    * event loop. For the server; a CLI command's few writes do not need it.
    */
   walCheckpointThread?: boolean;
+  /** Hears of an error that ended the checkpoint thread (the connection then checkpoints itself). */
+  onCheckpointThreadError?: (error: Error) => void;
 }
 
 export function openDatabase(location: DatabaseLocation, options: OpenOptions = {}): SqlDatabase {
@@ -72,7 +74,11 @@ export function openDatabase(location: DatabaseLocation, options: OpenOptions = 
   const { dialect, database, readRows } = createNodeSqliteDialect(path);
   const db = new Kysely<Database>({ dialect });
   const checkpointer =
-    options.walCheckpointThread && path !== ':memory:' ? new WalCheckpointer(database, path) : null;
+    options.walCheckpointThread && path !== ':memory:'
+      ? new WalCheckpointer(database, path, {
+          ...(options.onCheckpointThreadError ? { onError: options.onCheckpointThreadError } : {}),
+        })
+      : null;
   return {
     db,
     dialect: 'sqlite',

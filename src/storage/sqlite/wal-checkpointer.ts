@@ -18,9 +18,10 @@ export const DEFAULT_AUTOCHECKPOINT_PAGES = 1000;
  * SQLite checkpoints in the connection whose commit takes the WAL past 1000 pages: that commit
  * copies the pages into the database file and fsyncs it, several milliseconds on the event
  * loop, during which no request is served. bench:password measured the session check's p99
- * under a sign-in storm at about 3× idle with those checkpoints and about 2× with them moved
- * here. The server's connection keeps a high threshold as a backstop, and returns to SQLite's
- * default whenever this thread is not running (stopped, or ended by an error).
+ * under a sign-in storm at 3.0–3.4× idle with those checkpoints, 2.6–2.8× with them moved here
+ * (2.1× with none at all, the floor). The server's connection keeps a high threshold as a
+ * backstop, and returns to SQLite's default whenever this thread is not running (stopped, or
+ * ended by an error, which `onError` hears of).
  */
 export class WalCheckpointer {
   readonly #database: DatabaseSync;
@@ -29,9 +30,13 @@ export class WalCheckpointer {
   #running = true;
   readonly #ended: Promise<void>;
 
-  constructor(database: DatabaseSync, path: string, intervalMs = CHECKPOINT_INTERVAL_MS) {
+  constructor(
+    database: DatabaseSync,
+    path: string,
+    options: { intervalMs?: number; onError?: (error: Error) => void } = {},
+  ) {
     this.#database = database;
-    const settings: CheckpointerSettings = { path, intervalMs };
+    const settings: CheckpointerSettings = { path, intervalMs: options.intervalMs ?? CHECKPOINT_INTERVAL_MS };
     this.#worker = new Worker(new URL('./wal-checkpoint-thread.ts', import.meta.url), {
       workerData: settings,
       name: 'gatehouse-wal', // as the OS shows the thread (top -H, /proc)
@@ -48,8 +53,9 @@ export class WalCheckpointer {
         resolve();
       };
       this.#worker.once('exit', ended);
-      // An error ends the thread too ('exit' follows); nothing is lost but the offload.
-      this.#worker.on('error', () => {});
+      // An error ends the thread too ('exit' follows): nothing is lost but the offload, and
+      // the owner is told so it can say so.
+      this.#worker.on('error', (error) => options.onError?.(error));
     });
     this.#setAutocheckpoint(BACKSTOP_PAGES);
   }
