@@ -30,6 +30,7 @@ import { OAuthProvider } from './domain/oauth-provider/oauth-provider.ts';
 import { PasskeyService } from './domain/passkeys/passkey-service.ts';
 import { RedirectPolicy } from './domain/redirects/redirect-policy.ts';
 import { SessionService } from './domain/sessions/session-service.ts';
+import { UserAdministration } from './domain/users/user-administration.ts';
 import { UserService } from './domain/users/user-service.ts';
 import type { AppEnv } from './http/app-env.ts';
 import { createApp } from './http/app.ts';
@@ -277,6 +278,13 @@ export async function createGatehouse(config: Config, options: GatehouseOptions 
     admins: new AdminPolicy(config.adminEmails),
     pruning,
     users,
+    userAdministration: new UserAdministration({
+      users: stores.users,
+      sessions: stores.sessions,
+      oauthModels: stores.oauthModels,
+      audit,
+      clock,
+    }),
     sessions,
     mail,
     emailAuth,

@@ -18,6 +18,7 @@ import type { PasswordService } from './domain/passwords/password-service.ts';
 import type { RateLimits } from './domain/ratelimit/rate-limits.ts';
 import type { RedirectPolicy } from './domain/redirects/redirect-policy.ts';
 import type { SessionService } from './domain/sessions/session-service.ts';
+import type { UserAdministration } from './domain/users/user-administration.ts';
 import type { UserService } from './domain/users/user-service.ts';
 import type { Clock } from './ports/clock.ts';
 import type { SqlDatabase } from './storage/sql/open-database.ts';
@@ -36,6 +37,8 @@ export interface Services {
   /** Deletes what has expired, once per interval across all nodes. */
   pruning: PruningJob;
   users: UserService;
+  /** Disabling and enabling accounts (admin API; the CLI builds its own over its stores). */
+  userAdministration: UserAdministration;
   sessions: SessionService;
   mail: MailService;
   emailAuth: EmailAuthService;

@@ -13,7 +13,7 @@ import * as client from 'openid-client';
 import { TestClient } from '../support/http-client.ts';
 import { liftedRateLimits } from '../support/limits.ts';
 import { mailMatching, tokenIn } from '../support/mail.ts';
-import { codeFlow, discover, startOAuthGatehouse, WEB_APP } from '../support/oauth.ts';
+import { codeFlow, discover, refusalOf, startOAuthGatehouse, WEB_APP } from '../support/oauth.ts';
 import { readSignInMail, TestClock, type TestServer } from '../support/server.ts';
 import { newSignInMail, signInWithEmail } from '../support/sign-in.ts';
 
@@ -21,15 +21,6 @@ const ADMIN = 'admin@example.com';
 const PASSWORD = 'correct horse battery staple 42';
 const USERS = '/api/v1/admin/users';
 const OFFLINE = { scope: 'openid offline_access', prompt: 'consent' };
-
-async function errorOf(promise: Promise<unknown>): Promise<{ error?: string }> {
-  try {
-    await promise;
-  } catch (error) {
-    return error as { error?: string };
-  }
-  assert.fail('expected the request to be refused');
-}
 
 describe('disabling a user', () => {
   let server: TestServer;
@@ -108,7 +99,7 @@ describe('disabling a user', () => {
     }
     // The OAuth refresh token no longer works (the grant is gone, and the provider finds no account).
     assert.equal(
-      (await errorOf(client.refreshTokenGrant(config, tokens.refresh_token!))).error,
+      (await refusalOf(client.refreshTokenGrant(config, tokens.refresh_token!))).error,
       'invalid_grant',
     );
 
@@ -170,7 +161,7 @@ describe('disabling a user', () => {
     assert.equal((await emailCodeSignIn(email)).verified.status, 200);
     assert.equal((await browser.get('/api/v1/session')).status, 401, 'revoked sessions stay revoked');
     assert.equal(
-      (await errorOf(client.refreshTokenGrant(config, tokens.refresh_token!))).error,
+      (await refusalOf(client.refreshTokenGrant(config, tokens.refresh_token!))).error,
       'invalid_grant',
     );
     const [enabledEvent] = await audited('user.enabled', bobId);
@@ -185,7 +176,7 @@ describe('disabling a user', () => {
     // Only the flag, none of the revocation (as if the grant were written in a race with it).
     await server.services.stores.users.setDisabled(erinId, clock.now());
     assert.equal(
-      (await errorOf(client.refreshTokenGrant(config, tokens.refresh_token!))).error,
+      (await refusalOf(client.refreshTokenGrant(config, tokens.refresh_token!))).error,
       'invalid_grant',
     );
     await server.services.stores.users.setDisabled(erinId, null);
@@ -271,7 +262,7 @@ describe('gatehouse users disable|enable (CLI)', () => {
       assert.ok(out.oauthRevoked >= 2);
       assert.equal((await dave.get('/api/v1/session')).status, 401);
       assert.equal(
-        (await errorOf(client.refreshTokenGrant(config, tokens.refresh_token!))).error,
+        (await refusalOf(client.refreshTokenGrant(config, tokens.refresh_token!))).error,
         'invalid_grant',
       );
       const [event] = await server.services.stores.audit.list({

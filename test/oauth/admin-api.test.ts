@@ -20,6 +20,7 @@ import {
   SPA,
   startOAuthGatehouse,
   WEB_APP,
+  refusalOf,
 } from '../support/oauth.ts';
 import { TestClock, type TestServer } from '../support/server.ts';
 import { signInWithEmail } from '../support/sign-in.ts';
@@ -35,17 +36,6 @@ const MACHINE = {
   scope: 'read',
   resources: [API],
 };
-
-async function refusal(
-  promise: Promise<unknown>,
-): Promise<{ error?: string; status?: number; cause?: unknown }> {
-  try {
-    await promise;
-  } catch (error) {
-    return error as { error?: string; status?: number; cause?: unknown };
-  }
-  assert.fail('expected the request to be refused');
-}
 
 describe('OAuth clients admin API', () => {
   let server: TestServer;
@@ -204,7 +194,7 @@ describe('OAuth clients admin API', () => {
     assert.notEqual(fresh, old);
     assert.equal((await storedRow('rotating-service'))?.secret_hash, sha256(fresh));
 
-    const refused = await refusal(
+    const refused = await refusalOf(
       client.clientCredentialsGrant(
         await discover(server, { client_id: 'rotating-service', client_secret: old }),
         { scope: 'read' },
@@ -268,7 +258,7 @@ describe('OAuth clients admin API', () => {
     assert.equal(event.details.clientId, 'leaving-app');
     assert.ok(event.details.revoked >= 2, 'the grant and its tokens were counted');
 
-    const refused = await refusal(client.refreshTokenGrant(config, refreshed.refresh_token!));
+    const refused = await refusalOf(client.refreshTokenGrant(config, refreshed.refresh_token!));
     assert.equal(refused.status, 401, 'the client itself is gone');
     assert.equal((await admin.get(`${CLIENTS}/leaving-app`)).status, 404);
     assert.equal((await admin.delete(`${CLIENTS}/leaving-app`)).status, 404);
@@ -281,7 +271,7 @@ describe('OAuth clients admin API', () => {
       client_id: 'leaving-app',
       client_secret: again.body.client_secret,
     });
-    const reused = await refusal(client.refreshTokenGrant(successor, refreshed.refresh_token!));
+    const reused = await refusalOf(client.refreshTokenGrant(successor, refreshed.refresh_token!));
     assert.equal(reused.error, 'invalid_grant');
     assert.equal((await admin.delete(`${CLIENTS}/leaving-app`)).status, 204);
   });

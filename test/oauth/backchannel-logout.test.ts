@@ -13,7 +13,6 @@ import * as client from 'openid-client';
 import { clientProblems } from '../../src/domain/oauth-provider/client-policy.ts';
 import { ClientError, ClientRegistry } from '../../src/domain/oauth-provider/client-registry.ts';
 import { systemClock } from '../../src/ports/clock.ts';
-import { UserAdministration } from '../../src/domain/users/user-administration.ts';
 import { TestClient } from '../support/http-client.ts';
 import {
   authorizationRequest,
@@ -172,6 +171,21 @@ describe('OAuth provider: back-channel logout', () => {
     return payload;
   }
 
+  /** One logout token for the session's app, naming the user and the session; the provider session gone. */
+  async function expectSessionEnded(userId: string, sid: unknown): Promise<void> {
+    const [delivery] = await receiver.received(1);
+    assert.ok(delivery);
+    const claims = await verifyLogoutToken(delivery.token, withSid.client_id);
+    assert.equal(claims.sub, userId);
+    assert.equal(claims['sid'], sid);
+    await server.services.oauth?.backchannel.idle();
+    assert.equal(
+      (await server.services.stores.oauthModels.listByAccount('Session', userId, Date.now())).length,
+      0,
+      'the provider session is gone',
+    );
+  }
+
   async function signedInWith(email: string, setups: Array<{ client_id: string; client_secret: string }>) {
     const agent = new TestClient(server.url);
     const userId = await signInWithEmail(server, agent, email);
@@ -254,17 +268,7 @@ describe('OAuth provider: back-channel logout', () => {
     const { agent, userId, tokens } = await signedInWith('bcl-signout@example.com', [withSid]);
     const sid = tokens[0]?.claims()?.['sid'];
     assert.equal((await agent.delete('/api/v1/session')).status, 204);
-    const [delivery] = await receiver.received(1);
-    assert.ok(delivery);
-    const claims = await verifyLogoutToken(delivery.token, withSid.client_id);
-    assert.equal(claims.sub, userId);
-    assert.equal(claims['sid'], sid);
-    await server.services.oauth?.backchannel.idle();
-    assert.equal(
-      (await server.services.stores.oauthModels.listByAccount('Session', userId, Date.now())).length,
-      0,
-      'the provider session is gone',
-    );
+    await expectSessionEnded(userId, sid);
     const [event] = await server.services.stores.audit.list({
       userId,
       type: 'oauth.backchannel_logout',
@@ -277,30 +281,13 @@ describe('OAuth provider: back-channel logout', () => {
   test('disabling the user ends their provider sessions and tells the apps', async () => {
     const { userId, tokens } = await signedInWith('bcl-disabled@example.com', [withSid]);
     const sid = tokens[0]?.claims()?.['sid'];
-    const administration = new UserAdministration({
-      users: server.services.stores.users,
-      sessions: server.services.stores.sessions,
-      oauthModels: server.services.stores.oauthModels,
-      audit: server.services.audit,
-      clock: server.services.clock,
-    });
-    await administration.disable(userId, {
+    await server.services.userAdministration.disable(userId, {
       context: { ip: null, userAgent: null, requestId: null },
       actorId: null,
       sessionId: null,
       via: 'api',
     });
-    const [delivery] = await receiver.received(1);
-    assert.ok(delivery);
-    const claims = await verifyLogoutToken(delivery.token, withSid.client_id);
-    assert.equal(claims.sub, userId);
-    assert.equal(claims['sid'], sid);
-    await server.services.oauth?.backchannel.idle();
-    assert.equal(
-      (await server.services.stores.oauthModels.listByAccount('Session', userId, Date.now())).length,
-      0,
-      'the provider session is gone',
-    );
+    await expectSessionEnded(userId, sid);
   });
 
   test('revoking one session tells the apps of that session only; the other device stays signed in', async () => {

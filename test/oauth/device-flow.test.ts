@@ -16,6 +16,7 @@ import {
   SPA,
   startOAuthGatehouse,
   WEB_APP,
+  refusalOf,
 } from '../support/oauth.ts';
 import { readSignInMail, type TestServer } from '../support/server.ts';
 import { signInWithEmail } from '../support/sign-in.ts';
@@ -43,15 +44,6 @@ const SETTINGS = {
   // Whole seconds: openid-client waits `interval` between polls.
   deviceFlow: { pollIntervalMs: 1000, userCodeAttempts: { perIdentifier: { limit: USER_LIMIT } } },
 };
-
-async function refusal(promise: Promise<unknown>): Promise<{ error?: string }> {
-  try {
-    await promise;
-  } catch (error) {
-    return error as { error?: string };
-  }
-  assert.fail('expected the grant to be refused');
-}
 
 function xsrfOf(page: TestResponse): string {
   const xsrf = /name="xsrf" value="([^"]+)"/.exec(page.text)?.[1];
@@ -129,7 +121,7 @@ describe('OAuth provider: device authorization grant (RFC 8628)', () => {
   test('a client without the device grant is refused (unauthorized_client)', async () => {
     for (const setup of [WEB_APP, SPA]) {
       const other = await discover(server, setup);
-      const refused = await refusal(client.initiateDeviceAuthorization(other, { scope: 'openid' }));
+      const refused = await refusalOf(client.initiateDeviceAuthorization(other, { scope: 'openid' }));
       assert.equal(refused.error, 'unauthorized_client', setup.client_id);
     }
     // Nor may it redeem another client's device code at the token endpoint.
@@ -218,7 +210,7 @@ describe('OAuth provider: device authorization grant (RFC 8628)', () => {
     const outcome = await approveAs(agent, started.user_code, 'deny');
     assert.ok(outcome.consentShown, 'the consent page was shown');
     assert.match(outcome.stoppedAt?.text ?? '', /Access denied/);
-    assert.equal((await refusal(client.pollDeviceAuthorizationGrant(tv, started))).error, 'access_denied');
+    assert.equal((await refusalOf(client.pollDeviceAuthorizationGrant(tv, started))).error, 'access_denied');
   });
 
   test('an expired code: the page says so (expired_user_code) and the poller gets expired_token', async () => {
@@ -235,7 +227,7 @@ describe('OAuth provider: device authorization grant (RFC 8628)', () => {
     const page = await enterCode(agent, started.user_code);
     assert.equal(page.status, 400);
     assert.equal(errorCodeOf(page), 'expired_user_code');
-    const refused = await refusal(client.pollDeviceAuthorizationGrant(tv, started));
+    const refused = await refusalOf(client.pollDeviceAuthorizationGrant(tv, started));
     assert.equal(refused.error, 'expired_token');
   });
 

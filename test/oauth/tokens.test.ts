@@ -20,21 +20,13 @@ import {
   SPA,
   startOAuthGatehouse,
   WEB_APP,
+  refusalOf,
 } from '../support/oauth.ts';
 import { concurrently } from '../support/records.ts';
 import { TestClock, type TestServer } from '../support/server.ts';
 import { signInWithEmail } from '../support/sign-in.ts';
 
 const OFFLINE = { scope: 'openid offline_access', prompt: 'consent' };
-
-async function errorOf(promise: Promise<unknown>): Promise<{ error?: string; status?: number }> {
-  try {
-    await promise;
-  } catch (error) {
-    return error as { error?: string; status?: number };
-  }
-  assert.fail('expected the request to be refused');
-}
 
 describe('OAuth provider: tokens', () => {
   let server: TestServer;
@@ -69,10 +61,10 @@ describe('OAuth provider: tokens', () => {
     const first = tokens.refresh_token!;
     const second = (await client.refreshTokenGrant(config, first)).refresh_token!;
     clock.advance(server.services.config.oauth.refreshGraceMs + 1);
-    const reuse = await errorOf(client.refreshTokenGrant(config, first));
+    const reuse = await refusalOf(client.refreshTokenGrant(config, first));
     assert.equal(reuse.error, 'invalid_grant');
     // The successor died with the grant: the legitimate client must sign in again.
-    assert.equal((await errorOf(client.refreshTokenGrant(config, second))).error, 'invalid_grant');
+    assert.equal((await refusalOf(client.refreshTokenGrant(config, second))).error, 'invalid_grant');
     const [event] = await server.services.stores.audit.list({
       userId,
       type: 'oauth.refresh_token_reused',
@@ -101,7 +93,7 @@ describe('OAuth provider: tokens', () => {
     const token = tokens.refresh_token!;
     const successor = (await client.refreshTokenGrant(config, token)).refresh_token!;
     const other = await discover(server, OTHER_APP);
-    assert.equal((await errorOf(client.refreshTokenGrant(other, token))).error, 'invalid_grant');
+    assert.equal((await refusalOf(client.refreshTokenGrant(other, token))).error, 'invalid_grant');
     // Another client presenting it is not the owner's reuse: the owner's successor still works.
     assert.ok((await client.refreshTokenGrant(config, successor)).refresh_token);
   });
@@ -125,7 +117,7 @@ describe('OAuth provider: tokens', () => {
       assert.equal(rotated.exp, rotated.iiat + 3, 'capped by the absolute lifetime');
       assert.ok(rotated.exp < rotated.iat + 3, 'shorter than a fresh idle period');
       await new Promise((resolve) => setTimeout(resolve, (rotated.exp + 1) * 1000 - Date.now()));
-      assert.equal((await errorOf(client.refreshTokenGrant(config, second))).error, 'invalid_grant');
+      assert.equal((await refusalOf(client.refreshTokenGrant(config, second))).error, 'invalid_grant');
     } finally {
       await limited.close();
     }
@@ -141,7 +133,7 @@ describe('OAuth provider: tokens', () => {
     assert.equal(payload['scope'], 'read');
     assert.equal((payload['exp'] as number) - (payload['iat'] as number), 300);
     assert.equal(tokens.refresh_token, undefined);
-    const refused = await errorOf(
+    const refused = await refusalOf(
       client.clientCredentialsGrant(config, { scope: 'read', resource: OTHER_API }),
     );
     assert.equal(refused.error, 'invalid_target');
@@ -152,7 +144,7 @@ describe('OAuth provider: tokens', () => {
       client_id: SERVICE.client_id,
       client_secret: `${SERVICE.client_secret}x`,
     });
-    const refused = await errorOf(client.clientCredentialsGrant(config, { scope: 'read' }));
+    const refused = await refusalOf(client.clientCredentialsGrant(config, { scope: 'read' }));
     assert.equal(refused.status, 401);
     const [event] = await server.services.stores.audit.list({ type: 'oauth.client_auth_failed', limit: 1 });
     assert.equal(event?.details['clientId'], SERVICE.client_id);
@@ -198,7 +190,7 @@ describe('OAuth provider: tokens', () => {
     await client.tokenRevocation(config, tokens.refresh_token!);
     assert.equal((await client.tokenIntrospection(config, tokens.refresh_token!)).active, false);
     assert.equal(
-      (await errorOf(client.refreshTokenGrant(config, tokens.refresh_token!))).error,
+      (await refusalOf(client.refreshTokenGrant(config, tokens.refresh_token!))).error,
       'invalid_grant',
     );
   });
@@ -252,7 +244,7 @@ describe('OAuth provider: tokens', () => {
       expectedState: request.state,
       expectedNonce: request.nonce,
     };
-    const refused = await errorOf(client.authorizationCodeGrant(config, outcome.callback!, checks));
+    const refused = await refusalOf(client.authorizationCodeGrant(config, outcome.callback!, checks));
     assert.equal(refused.error, 'invalid_grant', 'no proof, no token');
     const again = await authorizationRequest(config, {
       redirect_uri: DPOP_APP.redirect_uris[0]!,
@@ -277,7 +269,7 @@ describe('OAuth provider: tokens', () => {
     );
     const stolen = client.getDPoPHandle(config, await client.randomDPoPKeyPair());
     assert.equal(
-      (await errorOf(client.refreshTokenGrant(config, tokens.refresh_token!, undefined, { DPoP: stolen })))
+      (await refusalOf(client.refreshTokenGrant(config, tokens.refresh_token!, undefined, { DPoP: stolen })))
         .error,
       'invalid_grant',
       'a refresh token bound to another key',

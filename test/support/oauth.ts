@@ -1,3 +1,4 @@
+import assert from 'node:assert/strict';
 /**
  * OAuth provider tests: a Gatehouse with the provider on and a set of clients, a certified
  * client library (openid-client) pointed at it, and a cookie-keeping user agent (TestClient)
@@ -269,4 +270,19 @@ export async function providerPost(
     body: text ? (JSON.parse(text) as Record<string, unknown>) : {},
     headers: response.headers,
   };
+}
+
+/**
+ * The error a refused call threw (openid-client's and oauth4webapi's errors carry the OAuth
+ * `error`, the HTTP `status` and the `cause`); fails the test when the call succeeded.
+ */
+export async function refusalOf(
+  promise: Promise<unknown>,
+): Promise<{ error?: string; status?: number; cause?: unknown }> {
+  try {
+    await promise;
+  } catch (error) {
+    return error as { error?: string; status?: number; cause?: unknown };
+  }
+  assert.fail('expected the request to be refused');
 }

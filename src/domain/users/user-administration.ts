@@ -86,14 +86,9 @@ export class UserAdministration {
    * lifetime (15 minutes at most). Disabling a disabled account revokes again (harmless).
    */
   async disable(userId: string, by: UserAdministrator): Promise<DisabledUser> {
-    const now = this.#clock.now();
-    if (!(await this.#users.setDisabled(userId, now))) {
-      throw new UserAdministrationError('not_found', 'No such user.');
-    }
+    const user = await this.#setDisabled(userId, this.#clock.now());
     const sessionsRevoked = await this.#sessions.deleteAllForUser(userId);
     const oauthRevoked = await this.#oauth.deleteByAccount(userId);
-    const user = await this.#users.findById(userId);
-    if (!user) throw new UserAdministrationError('not_found', 'No such user.');
     await this.#audit.record(by.context, {
       type: 'user.disabled',
       outcome: 'success',
@@ -107,11 +102,7 @@ export class UserAdministration {
 
   /** Lets the account sign in again. Nothing revoked comes back: the user signs in anew. */
   async enable(userId: string, by: UserAdministrator): Promise<UserRecord> {
-    if (!(await this.#users.setDisabled(userId, null))) {
-      throw new UserAdministrationError('not_found', 'No such user.');
-    }
-    const user = await this.#users.findById(userId);
-    if (!user) throw new UserAdministrationError('not_found', 'No such user.');
+    const user = await this.#setDisabled(userId, null);
     await this.#audit.record(by.context, {
       type: 'user.enabled',
       outcome: 'success',
@@ -120,6 +111,13 @@ export class UserAdministration {
       sessionId: by.sessionId,
       details: { via: by.via },
     });
+    return user;
+  }
+
+  /** Sets or clears the flag and returns the account as it now stands. */
+  async #setDisabled(userId: string, at: number | null): Promise<UserRecord> {
+    const user = (await this.#users.setDisabled(userId, at)) ? await this.#users.findById(userId) : undefined;
+    if (!user) throw new UserAdministrationError('not_found', 'No such user.');
     return user;
   }
 }

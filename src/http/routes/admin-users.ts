@@ -1,11 +1,7 @@
 import type { Context, Hono } from 'hono';
 import { z } from 'zod';
 import { normalizeEmail } from '../../domain/users/email-address.ts';
-import {
-  UserAdministration,
-  type UserAdministrator,
-  UserAdministrationError,
-} from '../../domain/users/user-administration.ts';
+import { type UserAdministrator, UserAdministrationError } from '../../domain/users/user-administration.ts';
 import type { UserRecord } from '../../ports/user-store.ts';
 import { AppError } from '../../errors/app-error.ts';
 import { apiRoute } from '../api-route.ts';
@@ -14,6 +10,7 @@ import type { OpenApiRegistry } from '../openapi/registry.ts';
 import { requireAdmin } from '../require-admin.ts';
 import { userJson } from '../serializers.ts';
 import { requireRecentAuth } from '../step-up.ts';
+import { userSchema } from './session.ts';
 
 /**
  * The admin API for accounts (issue #5: "disabling a user revokes all grants"): find an account
@@ -25,13 +22,8 @@ import { requireRecentAuth } from '../step-up.ts';
 const TAG = 'Users (admin)';
 const BASE = '/api/v1/admin/users';
 
-const adminUserSchema = z
-  .object({
-    id: z.string(),
-    email: z.string(),
-    emailVerified: z.boolean(),
-    displayName: z.string().nullable(),
-    createdAt: z.number().describe('epoch ms'),
+const adminUserSchema = userSchema
+  .extend({
     disabledAt: z.number().nullable().describe('epoch ms the account was disabled; null while enabled'),
   })
   .meta({ id: 'AdminUser' });
@@ -52,17 +44,6 @@ async function administrator(c: Context<AppEnv>): Promise<UserAdministrator> {
   await requireAdmin(c);
   const { user, session } = await requireRecentAuth(c);
   return { context: c.get('requestContext'), actorId: user.id, sessionId: session.id, via: 'api' };
-}
-
-function administration(c: Context<AppEnv>): UserAdministration {
-  const { stores, audit, clock } = c.get('services');
-  return new UserAdministration({
-    users: stores.users,
-    sessions: stores.sessions,
-    oauthModels: stores.oauthModels,
-    audit,
-    clock,
-  });
 }
 
 function toAppError(error: unknown): unknown {
@@ -91,7 +72,7 @@ export function mountAdminUserRoutes(app: Hono<AppEnv>, registry: OpenApiRegistr
     },
     async (c, { query }) => {
       await requireAdmin(c);
-      const user = await administration(c).findByEmail(normalizeEmail(query.email));
+      const user = await c.get('services').userAdministration.findByEmail(normalizeEmail(query.email));
       return c.json({ users: user ? [adminUserJson(user)] : [] });
     },
   );
@@ -129,8 +110,9 @@ export function mountAdminUserRoutes(app: Hono<AppEnv>, registry: OpenApiRegistr
           extra: { reason: 'self' },
         });
       }
-      const disabled = await administration(c)
-        .disable(userId, by)
+      const disabled = await c
+        .get('services')
+        .userAdministration.disable(userId, by)
         .catch((error: unknown) => {
           throw toAppError(error);
         });
@@ -155,8 +137,9 @@ export function mountAdminUserRoutes(app: Hono<AppEnv>, registry: OpenApiRegistr
     },
     async (c) => {
       const by = await administrator(c);
-      const user = await administration(c)
-        .enable(c.req.param('userId') ?? '', by)
+      const user = await c
+        .get('services')
+        .userAdministration.enable(c.req.param('userId') ?? '', by)
         .catch((error: unknown) => {
           throw toAppError(error);
         });
