@@ -34,6 +34,7 @@ import { UserAdministration } from './domain/users/user-administration.ts';
 import { UserService } from './domain/users/user-service.ts';
 import type { AppEnv } from './http/app-env.ts';
 import { createApp } from './http/app.ts';
+import { SecureServerResponse } from './http/middleware/security-headers.ts';
 import { createNodeListener } from './http/node-listener.ts';
 import { providerRoute } from './http/oauth-listener.ts';
 import { sessionCheckFastPath } from './http/session-check-fast-path.ts';
@@ -315,6 +316,7 @@ export async function createGatehouse(config: Config, options: GatehouseOptions 
     listen() {
       return new Promise((resolve, reject) => {
         const started = createServer(
+          { ServerResponse: SecureServerResponse },
           createNodeListener(app, {
             ...(oauth ? { routeFirst: providerRoute(oauth, config.trustedProxies, log) } : {}),
             sessionCheck: sessionCheckFastPath(services, new ClientIpResolver(config.trustedProxies)),

@@ -38,7 +38,7 @@ export async function createRateLimiting(
   let counter: Counter = memory;
   let redis: Redis | null = null;
   if (config.redisUrl) {
-    redis = openRedis(config.redisUrl);
+    redis = await openRedis(config.redisUrl);
     // Connection errors repeat on every reconnect attempt; the outage itself is reported once,
     // by the failover listener below.
     redis.on('error', (error: Error) => log.debug({ err: error }, 'redis connection error'));

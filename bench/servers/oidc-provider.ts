@@ -2,7 +2,9 @@
  * The baseline for bench:oauth: oidc-provider on its own, as its README sets it up, with its
  * in-memory adapter (nothing persisted) and the same profile as Gatehouse where it costs work:
  * JWT access tokens (ES256) for the API, refresh-token rotation, PKCE, ES256 ID tokens, the
- * same clients. Refresh tokens for the driver come from the library's own models on the
+ * same clients, and the same engine features switched on (device flow, PAR, DPoP, introspection,
+ * revocation, logout), so that the two differ only in storage and Gatehouse's policy, not in
+ * which of the library's own checks run. Refresh tokens for the driver come from the library's own models on the
  * seeder port, each in its own grant, as a code exchange would leave them.
  */
 import { createServer } from 'node:http';
@@ -46,9 +48,18 @@ const provider = new Provider(`http://localhost:${port}`, {
     RefreshToken: 14 * 86_400,
     Grant: 365 * 86_400,
   },
+  clientAuthMethods: ['client_secret_basic', 'client_secret_post', 'private_key_jwt', 'none'],
   features: {
     devInteractions: { enabled: false },
     clientCredentials: { enabled: true },
+    introspection: { enabled: true },
+    revocation: { enabled: true },
+    rpInitiatedLogout: { enabled: true },
+    pushedAuthorizationRequests: { enabled: true },
+    userinfo: { enabled: true },
+    dPoP: { enabled: true },
+    backchannelLogout: { enabled: true },
+    deviceFlow: { enabled: true },
     resourceIndicators: {
       enabled: true,
       defaultResource: async () => BENCH_API,

@@ -2,7 +2,6 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { getRequestListener } from '@hono/node-server';
 import type { Hono } from 'hono';
 import type { AppEnv } from './app-env.ts';
-import { applySecurityHeaders } from './middleware/security-headers.ts';
 
 export interface NodeListenerRoutes {
   /** The OAuth provider, when enabled (oauth-listener.ts): takes its own paths before Hono. */
@@ -19,7 +18,6 @@ export function createNodeListener(
   const listener = getRequestListener(app.fetch);
   const { routeFirst, sessionCheck } = routes;
   const serve = (request: IncomingMessage, response: ServerResponse): void => {
-    applySecurityHeaders(response);
     if (routeFirst?.(request, response)) return;
     void listener(request, response);
   };

@@ -33,7 +33,7 @@ export function providerRoute(
       request.socket.remoteAddress,
       Array.isArray(forwarded) ? forwarded.join(',') : forwarded,
     );
-    response.setHeader('X-Request-Id', requestId);
+    response.setHeader('x-request-id', requestId);
     if (accessLog) {
       response.once('finish', () =>
         logRequest(log, {

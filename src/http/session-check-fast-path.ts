@@ -7,7 +7,10 @@ import { STATIC_SECURITY_HEADERS } from './middleware/security-headers.ts';
 import { sessionJson, userJson } from './serializers.ts';
 
 const PATH = '/api/v1/session';
-/** DESIGN §4's headers as Node's flat [name, value, …] list: one writeHead, no setHeader each. */
+/**
+ * The whole head in one flat list: with every header given (the security headers too), Node
+ * writes it in one pass and SecureServerResponse has nothing to add.
+ */
 const FLAT_SECURITY_HEADERS = STATIC_SECURITY_HEADERS.flat();
 
 /**
@@ -48,11 +51,11 @@ export function sessionCheckFastPath(
     const requestId = requestIdFor(request.headers['x-request-id'] as string | undefined);
     response.writeHead(200, [
       ...FLAT_SECURITY_HEADERS,
-      'X-Request-Id',
+      'x-request-id',
       requestId,
-      'Content-Type',
+      'content-type',
       'application/json',
-      'Content-Length',
+      'content-length',
       String(Buffer.byteLength(body)),
     ]);
     response.end(body);

@@ -55,7 +55,7 @@ const targets: Target[] = [
     async open() {
       const clock = new TestClock();
       const prefix = `gatehouse-test:${randomBytes(6).toString('hex')}:`;
-      const clients: Redis[] = [openRedis(SHARED_REDIS_URL), openRedis(SHARED_REDIS_URL)];
+      const clients: Redis[] = [await openRedis(SHARED_REDIS_URL), await openRedis(SHARED_REDIS_URL)];
       for (const client of clients) await client.connect();
       const [first, second] = clients as [Redis, Redis];
       return {
@@ -172,7 +172,7 @@ describe('Counter [redis] storage details', async () => {
 
   it('no key is left without an expiry, even one created by someone else without one', async () => {
     const prefix = `gatehouse-test:${randomBytes(6).toString('hex')}:`;
-    const client = openRedis(SHARED_REDIS_URL);
+    const client = await openRedis(SHARED_REDIS_URL);
     await client.connect();
     try {
       const counter = new RedisCounter(client, new TestClock(), prefix);

@@ -68,7 +68,7 @@ export function requestContext(services: Services, ipResolver: ClientIpResolver)
     c.set('requestContext', { ip, userAgent, requestId });
     // On the Node response, like the security headers: cheaper than the Fetch Headers object.
     const outgoing = (c.env as { outgoing?: ServerResponse } | undefined)?.outgoing;
-    if (outgoing) outgoing.setHeader('X-Request-Id', requestId);
+    if (outgoing) outgoing.setHeader('x-request-id', requestId);
     else c.header('X-Request-Id', requestId);
     await next();
     if (accessLog) {
