@@ -50,7 +50,7 @@ type HeadList = OutgoingHttpHeaders | OutgoingHttpHeader[];
  * headers above that neither the head's own list nor an earlier setHeader gave.
  *
  * Why not set each one before the handler runs, as this used to: in bench:oauth that cost about
- * 4 % of a client_credentials grant's instructions (callgrind), most of it garbage collection:
+ * 4 % of a client_credentials grant's instructions (callgrind), half of it garbage collection:
  * every request then carried nine more entries in Node's header dictionary, which the
  * provider's Koa app copies (getHeaders) and lower-cases again on its CORS routes.
  */

@@ -10,7 +10,7 @@ import type { Redis } from 'ioredis';
  * for the rest of the process (V8 never makes it fast again), so that every string method call
  * in optimized code takes a generic lookup. In bench:oauth that came to about 3 % of a token
  * grant's instructions. A node without Redis never pays it
- * (test/http/secure-server-response.test.ts).
+ * (test/ports/redis-loading.test.ts).
  */
 export async function openRedis(url: string): Promise<Redis> {
   const { Redis } = await import('ioredis');
