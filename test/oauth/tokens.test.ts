@@ -3,6 +3,7 @@ import { after, before, describe, test } from 'node:test';
 import { calculateJwkThumbprint, exportJWK } from 'jose';
 import * as client from 'openid-client';
 import { sha256 } from '../../src/domain/crypto/secrets.ts';
+import { STATIC_SECURITY_HEADERS } from '../../src/http/middleware/security-headers.ts';
 import { TestClient } from '../support/http-client.ts';
 import {
   API,
@@ -137,6 +138,26 @@ describe('OAuth provider: tokens', () => {
       client.clientCredentialsGrant(config, { scope: 'read', resource: OTHER_API }),
     );
     assert.equal(refused.error, 'invalid_target');
+  });
+
+  test("the token endpoint's answers carry DESIGN §4's headers, the provider's own where it sets them", async () => {
+    const config = await discover(server, SERVICE);
+    const response = await fetch(config.serverMetadata().token_endpoint ?? '', {
+      method: 'POST',
+      headers: {
+        authorization: `Basic ${Buffer.from(`${SERVICE.client_id}:${SERVICE.client_secret}`).toString('base64')}`,
+        'content-type': 'application/x-www-form-urlencoded',
+      },
+      body: 'grant_type=client_credentials&scope=read',
+    });
+    assert.equal(response.status, 200);
+    for (const [name, value] of STATIC_SECURITY_HEADERS.filter(
+      ([name]) => name !== 'content-security-policy',
+    ))
+      assert.equal(response.headers.get(name), value, name);
+    // The provider's own CSP (room for its self-submitting forms' script hashes) replaces the base one.
+    assert.match(response.headers.get('content-security-policy') ?? '', /frame-ancestors 'none'/);
+    assert.ok(response.headers.get('x-request-id'));
   });
 
   test('a wrong client secret is invalid_client and audited', async () => {
