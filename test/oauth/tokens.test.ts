@@ -141,15 +141,12 @@ describe('OAuth provider: tokens', () => {
   });
 
   test("the token endpoint's answers carry DESIGN §4's headers, the provider's own where it sets them", async () => {
-    const config = await discover(server, SERVICE);
-    const response = await fetch(config.serverMetadata().token_endpoint ?? '', {
-      method: 'POST',
-      headers: {
-        authorization: `Basic ${Buffer.from(`${SERVICE.client_id}:${SERVICE.client_secret}`).toString('base64')}`,
-        'content-type': 'application/x-www-form-urlencoded',
-      },
-      body: 'grant_type=client_credentials&scope=read',
-    });
+    const response = await providerPost(
+      server,
+      '/oauth/token',
+      { grant_type: 'client_credentials', scope: 'read' },
+      SERVICE,
+    );
     assert.equal(response.status, 200);
     for (const [name, value] of STATIC_SECURITY_HEADERS.filter(
       ([name]) => name !== 'content-security-policy',
