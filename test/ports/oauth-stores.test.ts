@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { sql } from 'kysely';
 import type { OAuthModelRecord } from '../../src/ports/oauth-store.ts';
 import { SqlAdapter } from '../../src/domain/oauth-provider/sql-adapter.ts';
 import { sha256 } from '../../src/domain/crypto/secrets.ts';
@@ -35,6 +36,43 @@ forEachDatabase('OAuth stores', (db) => {
       const device = modelRecord({ model: 'DeviceCode', userCode: 'ABCD-EFGH' });
       await db.stores.oauthModels.upsert(device);
       assert.equal((await db.stores.oauthModels.findByUserCode('DeviceCode', 'ABCD-EFGH'))?.id, device.id);
+    });
+
+    it('token rows put nothing in the uid and user-code indexes, and lookups by either still use them', async () => {
+      // Partial indexes (migration 0008): a token saved writes no index entry for its nulls.
+      const { db: kysely } = db.database;
+      const lookups = {
+        oauth_models_uid: sql`select * from oauth_models where model = 'Session' and uid = 'u'`,
+        oauth_models_user_code: sql`select * from oauth_models where model = 'DeviceCode' and user_code = 'c'`,
+      };
+      for (const [index, lookup] of Object.entries(lookups)) {
+        let plan: string;
+        if (db.name === 'sqlite') {
+          const { rows } = await sql<{ detail: string }>`explain query plan ${lookup}`.execute(kysely);
+          plan = rows.map((row) => row.detail).join('\n');
+        } else {
+          // Tiny tables make a sequential scan cheapest; the question is whether the index can serve.
+          plan = await kysely.transaction().execute(async (trx) => {
+            await sql`set local enable_seqscan = off`.execute(trx);
+            const { rows } = await sql<{ 'QUERY PLAN': string }>`explain ${lookup}`.execute(trx);
+            return rows.map((row) => row['QUERY PLAN']).join('\n');
+          });
+        }
+        assert.match(plan, new RegExp(index), plan);
+        const definition =
+          db.name === 'sqlite'
+            ? (
+                await sql<{ sql: string }>`select sql from sqlite_master where name = ${index}`.execute(
+                  kysely,
+                )
+              ).rows[0]?.sql
+            : (
+                await sql<{
+                  sql: string;
+                }>`select indexdef as sql from pg_indexes where indexname = ${index}`.execute(kysely)
+              ).rows[0]?.sql;
+        assert.match(definition ?? '', /where .*is not null/i, `${index}: ${definition}`);
+      }
     });
 
     it('consume succeeds for exactly one of 20 concurrent callers, and a re-save does not clear it', async () => {

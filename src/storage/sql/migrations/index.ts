@@ -7,6 +7,7 @@ import * as knownDevices from './0004-known-devices.ts';
 import * as passwordsMfa from './0005-passwords-mfa.ts';
 import * as oauth from './0006-oauth.ts';
 import * as userDisabled from './0007-user-disabled.ts';
+import * as oauthPartialIndexes from './0008-oauth-partial-indexes.ts';
 
 // biome-ignore lint/suspicious/noExplicitAny: migrations are written against the schema of their time
 type MigrationModule = { up(db: Kysely<any>, dialect: SqlDialectName): Promise<void> };
@@ -20,6 +21,7 @@ const migrations: Array<[string, MigrationModule]> = [
   ['0005-passwords-mfa', passwordsMfa],
   ['0006-oauth', oauth],
   ['0007-user-disabled', userDisabled],
+  ['0008-oauth-partial-indexes', oauthPartialIndexes],
 ];
 
 export const knownMigrationNames: readonly string[] = migrations.map(([name]) => name);
