@@ -58,6 +58,12 @@ export interface GatehouseOptions {
   sqlitePath?: string;
   /** Outbound HTTP to federation providers (tests route a provider's public host to a local server). */
   fetch?: Fetch;
+  /**
+   * `false` for a one-off command (the CLI) that builds the services to run one operation the
+   * way the server would: no mail worker, pruning job, signing-key refresh or WAL checkpoint
+   * thread. The running server does that work; a short-lived process must not lease it away.
+   */
+  background?: boolean;
 }
 
 export interface Gatehouse {
@@ -91,7 +97,7 @@ export async function createGatehouse(config: Config, options: GatehouseOptions 
       dataDir: config.dataDir,
     },
     {
-      walCheckpointThread: true,
+      walCheckpointThread: options.background !== false,
       onCheckpointThreadError: (error) =>
         log.warn(
           { err: error },
@@ -304,9 +310,11 @@ export async function createGatehouse(config: Config, options: GatehouseOptions 
   };
   const { app } = createApp(services);
 
-  mail.start();
-  pruning.start();
-  oauth?.start();
+  if (options.background !== false) {
+    mail.start();
+    pruning.start();
+    oauth?.start();
+  }
 
   let server: Server | null = null;
   let closed = false;

@@ -1,4 +1,7 @@
 import { parseArgs } from 'node:util';
+import pino from 'pino';
+import { loadConfig } from '../config/load.ts';
+import { createGatehouse } from '../container.ts';
 import { normalizeEmail } from '../domain/users/email-address.ts';
 import {
   UserAdministration,
@@ -8,7 +11,6 @@ import {
 import { isAppError } from '../errors/app-error.ts';
 import { systemClock } from '../ports/clock.ts';
 import type { UserRecord } from '../ports/user-store.ts';
-import type { Stores } from '../storage/sql/stores.ts';
 import { withStores } from './oauth.ts';
 
 export const usersUsage = `Usage:
@@ -53,6 +55,48 @@ async function findUser(
   return user;
 }
 
+/**
+ * Runs `work` with the same UserAdministration the admin API uses. With the OAuth provider on,
+ * the services are built as the server builds them (without its background work), so a disable
+ * runs the same audit subscribers: the user's provider sessions end and every app of theirs with
+ * a back-channel logout URI gets its logout token (OpenID Connect Back-Channel Logout 1.0)
+ * before the command exits. Without the provider, the stores are all it takes.
+ */
+async function withAdministration(
+  work: (administration: UserAdministration) => Promise<number>,
+): Promise<number> {
+  const config = loadConfig();
+  if (!config.oauth.enabled) {
+    return withStores((stores, _config, audit) =>
+      work(
+        new UserAdministration({
+          users: stores.users,
+          sessions: stores.sessions,
+          oauthModels: stores.oauthModels,
+          audit,
+          clock: systemClock,
+        }),
+      ),
+    );
+  }
+  const gatehouse = await createGatehouse(
+    // As with every other command, a schema behind this version is refused, never migrated here.
+    { ...config, migrateOnStart: false },
+    // stdout carries the command's JSON answer; log lines (a failed delivery) go to stderr.
+    {
+      background: false,
+      log: pino({ level: config.logLevel, base: { service: 'gatehouse' } }, pino.destination(2)),
+    },
+  );
+  try {
+    const status = await work(gatehouse.services.userAdministration);
+    await gatehouse.services.oauth?.backchannel.idle();
+    return status;
+  } finally {
+    await gatehouse.close();
+  }
+}
+
 /** `gatehouse users show|disable|enable`: the same UserAdministration as the admin API. */
 export async function usersCommand(args: string[]): Promise<number> {
   try {
@@ -70,14 +114,7 @@ export async function usersCommand(args: string[]): Promise<number> {
     } catch (error) {
       throw new UsageError((error as Error).message);
     }
-    return await withStores(async (stores: Stores, _config, audit) => {
-      const administration = new UserAdministration({
-        users: stores.users,
-        sessions: stores.sessions,
-        oauthModels: stores.oauthModels,
-        audit,
-        clock: systemClock,
-      });
+    return await withAdministration(async (administration) => {
       const user = await findUser(administration, values);
       let out: Record<string, unknown>;
       if (sub === 'show') out = userOut(user);

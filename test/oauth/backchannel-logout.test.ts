@@ -5,8 +5,11 @@
  * (§2.6: signature, iss, aud, iat, jti, the events claim, sub/sid, and no nonce).
  */
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
 import { after, before, beforeEach, describe, test } from 'node:test';
 import { createRemoteJWKSet, type JWTPayload, jwtVerify } from 'jose';
 import * as client from 'openid-client';
@@ -21,6 +24,7 @@ import {
   codeFlow,
   discover,
   followAuthorization,
+  oauthSettings,
   SIGNED_OUT,
   startOAuthGatehouse,
   WEB_APP,
@@ -96,6 +100,22 @@ class Receiver {
       this.#server?.close(() => resolve());
     });
   }
+}
+
+/**
+ * The CLI in a child process, awaited without blocking: the server under test lives in this
+ * process and must keep answering (a synchronous spawn would stall it).
+ */
+function runCli(args: string[], env: Record<string, string>) {
+  const root = new URL('../..', import.meta.url).pathname;
+  return new Promise<{ status: number | null; stdout: string; stderr: string }>((resolve) => {
+    const child = execFile(
+      process.execPath,
+      [join(root, 'bin/gatehouse.js'), ...args],
+      { cwd: root, env: { ...process.env, ...env }, encoding: 'utf8', timeout: 30_000 },
+      (_error, stdout, stderr) => resolve({ status: child.exitCode, stdout, stderr }),
+    );
+  });
 }
 
 /** Fills in and submits the provider's logout form like a browser would. */
@@ -288,6 +308,39 @@ describe('OAuth provider: back-channel logout', () => {
       via: 'api',
     });
     await expectSessionEnded(userId, sid);
+  });
+
+  test('`gatehouse users disable` (the CLI, its own process) ends the provider sessions and tells the apps too', async () => {
+    const { userId, tokens } = await signedInWith('bcl-cli@example.com', [withSid]);
+    const sid = tokens[0]?.claims()?.['sid'];
+    // The operator runs the CLI with the server's configuration, as docs/operations.md says.
+    const { config } = server.services;
+    const configFile = join(config.dataDir, 'cli-config.json');
+    writeFileSync(
+      configFile,
+      JSON.stringify({
+        origin: config.origin,
+        oauth: oauthSettings({ clients: [...CLIENTS, withSid, subOnly] }),
+      }),
+    );
+    const cli = await runCli(['users', 'disable', '--id', userId], {
+      GATEHOUSE_DATA_DIR: config.dataDir,
+      GATEHOUSE_SECRET: config.secret,
+      GATEHOUSE_CONFIG: configFile,
+      GATEHOUSE_LOG_LEVEL: 'warn',
+    });
+    assert.equal(cli.status, 0, cli.stderr);
+    assert.equal(JSON.parse(cli.stdout).id, userId);
+    // Delivered before the command exited: nothing is left to wait for.
+    assert.equal(receiver.deliveries.length, 1);
+    await expectSessionEnded(userId, sid);
+    const [event] = await server.services.stores.audit.list({
+      userId,
+      type: 'oauth.backchannel_logout',
+      limit: 1,
+    });
+    assert.equal(event?.outcome, 'success');
+    assert.equal(event?.details['reason'], 'session_ended');
   });
 
   test('revoking one session tells the apps of that session only; the other device stays signed in', async () => {
