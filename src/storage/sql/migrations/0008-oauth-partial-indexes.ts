@@ -4,11 +4,11 @@ import type { SqlDialectName } from '../dialect-name.ts';
 /**
  * Only sessions carry a `uid` and only device codes a `user_code`, yet every token row wrote an
  * entry for its nulls into both indexes. Each index entry is one more page the commit writes
- * (on SQLite, one more WAL frame per token saved; measured at about a quarter of an insert's
- * cost), and nothing ever looks a null up. The indexes become partial: the lookups compare with
- * `=`, which implies IS NOT NULL, so both engines still use them (checked with EXPLAIN in
- * test/storage/oauth-indexes.test.ts). Dropping and re-creating an index changes no data and no
- * query an older node runs, so a rolling upgrade keeps working.
+ * (on SQLite, one more WAL frame per token saved: the two together were about a quarter of a
+ * token insert, measured), and nothing ever looks a null up. The indexes become partial: the
+ * lookups compare with `=`, which implies IS NOT NULL, so both engines still use them (checked
+ * with EXPLAIN in test/ports/oauth-stores.test.ts). Dropping and re-creating an index changes no
+ * data and no query an older node runs, so a rolling upgrade keeps working.
  */
 // biome-ignore lint/suspicious/noExplicitAny: migrations must not depend on the current Database type
 export async function up(db: Kysely<any>, _dialect: SqlDialectName): Promise<void> {
