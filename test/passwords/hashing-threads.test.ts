@@ -62,6 +62,28 @@ describe('hashing threads', { skip: linux ? false : 'reads thread priorities fro
     assert.equal((await hashingThreads.threadIds()).length, availableParallelism(), 'the pool does not grow');
   });
 
+  test('below saturation a job never waits behind another: two jobs at once run on two threads', async () => {
+    // Each thread may hold a second job while one runs (THREAD_DEPTH), but only once every
+    // thread is busy: an idle thread is always chosen first. Read from each thread's CPU time,
+    // not the clock, so other work on the machine cannot make the answer wrong: were both jobs
+    // sent to one thread, the other would have used none.
+    const pool = new HashingThreads(2);
+    const slow = { memoryCost: 64 * 1024, timeCost: 3, parallelism: 1 };
+    const stored = await pool.hash('x', slow);
+    const tids = (await pool.threadIds()).filter((tid): tid is number => tid !== null);
+    assert.equal(tids.length, 2);
+    /** utime + stime in clock ticks (stat fields 14 and 15). */
+    const cpuTicks = (tid: number) => {
+      const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      return Number(fields[11]) + Number(fields[12]);
+    };
+    const before = tids.map(cpuTicks);
+    assert.deepEqual(await Promise.all([pool.verify(stored, 'x'), pool.verify(stored, 'x')]), [true, true]);
+    const used = tids.map((tid, i) => cpuTicks(tid) - (before[i] ?? 0));
+    for (const ticks of used) assert.ok(ticks >= 2, `CPU ticks per thread: ${used.join(', ')}`);
+  });
+
   test('a job the thread cannot do fails that job only', async () => {
     const pool = new HashingThreads(1);
     await assert.rejects(pool.hash('x', { memoryCost: 1 }), /memory|cost|invalid|Memory/i);
