@@ -46,6 +46,8 @@ import type { MailTransport } from './ports/mail.ts';
 import { createRateLimiting } from './rate-limiting.ts';
 import type { Services } from './services.ts';
 import { migrateToLatest, migrationStatus, openDatabase } from './storage/sql/open-database.ts';
+import { RedisOAuthModelStore } from './storage/redis/redis-oauth-model-store.ts';
+import { RoutedOAuthModelStore } from './storage/routed-oauth-model-store.ts';
 import { createSqlStores } from './storage/sql/stores.ts';
 
 export interface GatehouseOptions {
@@ -148,6 +150,20 @@ export async function createGatehouse(config: Config, options: GatehouseOptions 
   );
   // Issue #4: rate limits and brute-force delays, known devices, security notices by mail.
   const rateLimiting = await createRateLimiting(config, { clock, log, audit, users });
+  if (rateLimiting.redis && config.oauth.enabled) {
+    // Issue #5: the provider's short-lived models (codes, interactions, …) in Redis, with the
+    // database behind them (routed-oauth-model-store.ts). Failures are logged at most every 10 s.
+    let quietUntil = 0;
+    stores.oauthModels = new RoutedOAuthModelStore(
+      stores.oauthModels,
+      new RedisOAuthModelStore(rateLimiting.redis),
+      (error, operation) => {
+        if (Date.now() < quietUntil) return;
+        quietUntil = Date.now() + 10_000;
+        log.warn({ err: error, operation }, 'oauth models: Redis failed; using the database');
+      },
+    );
+  }
   const devices = new KnownDevices(stores.knownDevices, clock, audit);
   audit.subscribe(new SecurityNotifications({ users, mail, config, log }).onEvent);
   // Issue #3: passwords, second factors, step-up and the account lifecycle.

@@ -18,6 +18,8 @@ import { RedisCounter } from './storage/redis/redis-counter.ts';
 
 export interface RateLimiting {
   rateLimits: RateLimits;
+  /** The node's Redis connection when `redisUrl` is set (also holds short-lived OAuth models). */
+  redis: Redis | null;
   close(): Promise<void>;
 }
 
@@ -85,6 +87,7 @@ export async function createRateLimiting(
   };
   return {
     rateLimits,
+    redis,
     async close() {
       redis?.disconnect();
     },

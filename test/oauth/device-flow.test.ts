@@ -5,13 +5,13 @@ import type { Browser } from 'playwright-core';
 import { sha256 } from '../../src/domain/crypto/secrets.ts';
 import { DEVICE_CODE_GRANT } from '../../src/domain/oauth-provider/client-policy.ts';
 import { launchBrowser, newContextWithAuthenticator, skipUnlessChromium } from '../support/browser.ts';
-import { TestClient, type TestResponse } from '../support/http-client.ts';
+import { approveDevice, enterCode, errorCodeOf, postForm, TV_APP, xsrfOf } from '../support/device-flow.ts';
+import { TestClient } from '../support/http-client.ts';
 import {
   API,
   CLIENTS,
   decodeJwt,
   discover,
-  followAuthorization,
   providerPost,
   SPA,
   startOAuthGatehouse,
@@ -28,45 +28,12 @@ import { signInWithEmail } from '../support/sign-in.ts';
  * agent that submits the same forms.
  */
 
-/** A TV app: public, no redirect URI, the device grant and refresh tokens, one API. */
-const TV_APP = {
-  client_id: 'tv-app',
-  client_name: 'Living Room TV',
-  application_type: 'native',
-  grant_types: [DEVICE_CODE_GRANT, 'refresh_token'],
-  scope: 'openid email offline_access read',
-  resources: [API],
-};
-
 const USER_LIMIT = 6;
 const SETTINGS = {
   clients: [...CLIENTS, TV_APP],
   // Whole seconds: openid-client waits `interval` between polls.
   deviceFlow: { pollIntervalMs: 1000, userCodeAttempts: { perIdentifier: { limit: USER_LIMIT } } },
 };
-
-function xsrfOf(page: TestResponse): string {
-  const xsrf = /name="xsrf" value="([^"]+)"/.exec(page.text)?.[1];
-  assert.ok(xsrf, `a form with its xsrf token: ${page.text.slice(0, 300)}`);
-  return xsrf;
-}
-
-function postForm(agent: TestClient, form: Record<string, string>): Promise<TestResponse> {
-  return agent.request('POST', '/oauth/device', new URLSearchParams(form).toString(), {
-    'content-type': 'application/x-www-form-urlencoded',
-  });
-}
-
-/** Opens /oauth/device as the signed-in agent and submits `userCode`: the confirmation page, or the entry page with a problem. */
-async function enterCode(agent: TestClient, userCode: string): Promise<TestResponse> {
-  const entry = await agent.get('/oauth/device');
-  assert.equal(entry.status, 200, entry.text.slice(0, 300));
-  return postForm(agent, { xsrf: xsrfOf(entry), user_code: userCode });
-}
-
-function errorCodeOf(page: TestResponse): string | undefined {
-  return /data-error="([a-z_]+)"/.exec(page.text)?.[1];
-}
 
 describe('OAuth provider: device authorization grant (RFC 8628)', () => {
   let server: TestServer;
@@ -79,24 +46,6 @@ describe('OAuth provider: device authorization grant (RFC 8628)', () => {
     tv = await discover(server, TV_APP);
   });
   after(() => server?.close());
-
-  /** The user's part through the HTTP agent: enter, confirm, answer consent. Returns the last page. */
-  async function approveAs(agent: TestClient, userCode: string, consent: 'allow' | 'deny' = 'allow') {
-    const confirmation = await enterCode(agent, userCode);
-    assert.equal(confirmation.status, 200, confirmation.text.slice(0, 300));
-    const confirmed = await postForm(agent, {
-      xsrf: xsrfOf(confirmation),
-      user_code: userCode,
-      confirm: 'yes',
-    });
-    assert.equal(confirmed.status, 303, confirmed.text.slice(0, 300));
-    return followAuthorization(
-      server,
-      agent,
-      new URL(confirmed.headers.get('location') ?? '', server.url),
-      consent,
-    );
-  }
 
   test('discovery: the device authorization endpoint and grant are advertised; codes are 8 base-20 letters and interval is sent', async () => {
     const metadata = tv.serverMetadata();
@@ -207,7 +156,7 @@ describe('OAuth provider: device authorization grant (RFC 8628)', () => {
     const started = await client.initiateDeviceAuthorization(tv, { scope: 'openid email' });
     const agent = new TestClient(server.url);
     await signInWithEmail(server, agent, 'device-consent-deny@example.com');
-    const outcome = await approveAs(agent, started.user_code, 'deny');
+    const outcome = await approveDevice(server, agent, started.user_code, 'deny');
     assert.ok(outcome.consentShown, 'the consent page was shown');
     assert.match(outcome.stoppedAt?.text ?? '', /Access denied/);
     assert.equal((await refusalOf(client.pollDeviceAuthorizationGrant(tv, started))).error, 'access_denied');
