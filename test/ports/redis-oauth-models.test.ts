@@ -92,6 +92,18 @@ describe('RedisOAuthModelStore', async () => {
     assert.equal(await redis.exists(`${prefix}uc:DeviceCode:LMNP-QRST`), 0, 'the lookup key expired too');
   });
 
+  it('the index of a busy client keeps its live records only: each write drops the expired ones', async () => {
+    const clientId = randomId('client_');
+    for (let i = 0; i < 5; i++) await store.upsert(codeRecord({ clientId, expiresAt: Date.now() + 100 }));
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    await store.upsert(codeRecord({ clientId }));
+    assert.equal(await redis.zcard(`${prefix}client:${clientId}`), 1);
+    assert.ok(
+      (await redis.pttl(`${prefix}client:${clientId}`)) > 50_000,
+      'the index lives as long as its newest record',
+    );
+  });
+
   it('revokes by grant (one model, or everything), by client and by account', async () => {
     const grantId = randomId('grant_');
     const code = codeRecord({ grantId });

@@ -11,8 +11,9 @@ import type { OAuthModelRecord, OAuthModelStore } from '../../ports/oauth-store.
  * - `m:<model>:<id>` a hash: p payload, g grant, a account, c client, u user code, s uid,
  *   e expiry (ms), and x once consumed; it expires with the record.
  * - `uc:<model>:<user code>`, `uid:<model>:<uid>` the id found by those lookups.
- * - `grant:<id>`, `account:<id>`, `client:<id>` sets of `<model>:<id>`, for the revocations;
- *   each lives as long as its longest-lived member.
+ * - `grant:<id>`, `account:<id>`, `client:<id>` sorted sets of `<model>:<id>` scored by expiry,
+ *   for the revocations. Every write drops the members already expired, so the set of a busy
+ *   client holds its live records only, and the set itself lives as long as its last member.
  * Ids arrive as the adapter keys them (SHA-256 of bearer secrets), so a Redis dump holds no
  * usable token either.
  */
@@ -36,8 +37,10 @@ end
 local now = tonumber(ARGV[10])
 for i = 4, 6 do
   if ARGV[i - 2] ~= '' then
-    redis.call('SADD', KEYS[i], ARGV[9])
+    -- Read before the add: -2 is a new index, -1 one that holds a record without expiry.
     local ttl = redis.call('PTTL', KEYS[i])
+    redis.call('ZADD', KEYS[i], at or '+inf', ARGV[9])
+    redis.call('ZREMRANGEBYSCORE', KEYS[i], '-inf', '(' .. now)
     if not at then
       redis.call('PERSIST', KEYS[i])
     elseif ttl ~= -1 and (ttl == -2 or now + ttl < at) then
@@ -127,8 +130,12 @@ export class RedisOAuthModelStore implements OAuthModelStore {
   }
 
   async revokeByGrantId(model: string, grantId: string): Promise<void> {
-    const members = await this.#redis.smembers(this.#set('grant', grantId));
-    await this.#delete(members.filter((member) => member.startsWith(`${model}:`)));
+    const setKey = this.#set('grant', grantId);
+    const members = (await this.#redis.zrange(setKey, '0', '-1')).filter((member) =>
+      member.startsWith(`${model}:`),
+    );
+    await this.#delete(members);
+    if (members.length > 0) await this.#redis.zrem(setKey, ...members);
   }
 
   async revokeGrant(grantId: string): Promise<void> {
@@ -136,7 +143,7 @@ export class RedisOAuthModelStore implements OAuthModelStore {
   }
 
   async listByAccount(model: string, accountId: string, now: number): Promise<OAuthModelRecord[]> {
-    const members = await this.#redis.smembers(this.#set('account', accountId));
+    const members = await this.#redis.zrange(this.#set('account', accountId), '0', '-1');
     const records = await Promise.all(
       members.filter((member) => member.startsWith(`${model}:`)).map((member) => this.#read(member)),
     );
@@ -195,7 +202,7 @@ export class RedisOAuthModelStore implements OAuthModelStore {
   }
 
   async #deleteSet(setKey: string): Promise<number> {
-    const deleted = await this.#delete(await this.#redis.smembers(setKey));
+    const deleted = await this.#delete(await this.#redis.zrange(setKey, '0', '-1'));
     await this.#redis.del(setKey);
     return deleted;
   }
