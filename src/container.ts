@@ -46,8 +46,7 @@ import type { MailTransport } from './ports/mail.ts';
 import { createRateLimiting } from './rate-limiting.ts';
 import type { Services } from './services.ts';
 import { migrateToLatest, migrationStatus, openDatabase } from './storage/sql/open-database.ts';
-import { RedisOAuthModelStore } from './storage/redis/redis-oauth-model-store.ts';
-import { RoutedOAuthModelStore } from './storage/routed-oauth-model-store.ts';
+import { withShortLivedModelsInRedis } from './storage/routed-oauth-model-store.ts';
 import { createSqlStores } from './storage/sql/stores.ts';
 
 export interface GatehouseOptions {
@@ -152,16 +151,12 @@ export async function createGatehouse(config: Config, options: GatehouseOptions 
   const rateLimiting = await createRateLimiting(config, { clock, log, audit, users });
   if (rateLimiting.redis && config.oauth.enabled) {
     // Issue #5: the provider's short-lived models (codes, interactions, …) in Redis, with the
-    // database behind them (routed-oauth-model-store.ts). Failures are logged at most every 10 s.
-    let quietUntil = 0;
-    stores.oauthModels = new RoutedOAuthModelStore(
+    // database behind them (routed-oauth-model-store.ts).
+    stores.oauthModels = withShortLivedModelsInRedis(
       stores.oauthModels,
-      new RedisOAuthModelStore(rateLimiting.redis),
-      (error, operation) => {
-        if (Date.now() < quietUntil) return;
-        quietUntil = Date.now() + 10_000;
-        log.warn({ err: error, operation }, 'oauth models: Redis failed; using the database');
-      },
+      rateLimiting.redis,
+      (error, operation) =>
+        log.warn({ err: error, operation }, 'oauth models: Redis failed; using the database'),
     );
   }
   const devices = new KnownDevices(stores.knownDevices, clock, audit);

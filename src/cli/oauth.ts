@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import type { Redis } from 'ioredis';
 import { type ParseArgsOptionsConfig, parseArgs } from 'node:util';
 import { loadConfig } from '../config/load.ts';
 import type { Config } from '../config/schema.ts';
@@ -20,6 +21,8 @@ import {
 import { ClientError } from '../domain/oauth-provider/client-registry.ts';
 import { clientRegistryFor, signingKeysFor } from '../domain/oauth-provider/oauth-provider.ts';
 import { systemClock } from '../ports/clock.ts';
+import { openRedis } from '../storage/redis/open-redis.ts';
+import { withShortLivedModelsInRedis } from '../storage/routed-oauth-model-store.ts';
 import { migrationStatus, openDatabase } from '../storage/sql/open-database.ts';
 import { createSqlStores, type Stores } from '../storage/sql/stores.ts';
 
@@ -122,6 +125,7 @@ export async function withStores(
 ): Promise<number> {
   const config = loadConfig();
   const database = openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
+  let redis: Redis | null = null;
   try {
     const status = await migrationStatus(database);
     if (status.pending.length > 0) {
@@ -130,6 +134,17 @@ export async function withStores(
       );
     }
     const stores = createSqlStores(database);
+    // Where the server keeps short-lived OAuth records in Redis, a revocation here reaches them.
+    if (config.redisUrl && config.oauth.enabled) {
+      redis = await openRedis(config.redisUrl);
+      redis.on('error', () => {}); // reported below, once, when a command fails
+      await redis.connect().catch(() => {});
+      stores.oauthModels = withShortLivedModelsInRedis(stores.oauthModels, redis, (error) =>
+        console.error(
+          `gatehouse: Redis did not answer (${(error as Error).message}); its short-lived OAuth records are left to expire`,
+        ),
+      );
+    }
     const audit = new AuditRecorder(
       stores.audit,
       systemClock,
@@ -138,6 +153,7 @@ export async function withStores(
     );
     return await work(stores, config, audit);
   } finally {
+    redis?.disconnect();
     await database.close();
   }
 }

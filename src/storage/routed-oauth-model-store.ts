@@ -1,4 +1,6 @@
+import type { Redis } from 'ioredis';
 import type { OAuthModelRecord, OAuthModelStore } from '../ports/oauth-store.ts';
+import { RedisOAuthModelStore } from './redis/redis-oauth-model-store.ts';
 
 /**
  * The provider's models whose records live minutes at most: authorization codes (60 s),
@@ -151,4 +153,22 @@ export class RoutedOAuthModelStore implements OAuthModelStore {
       return undefined;
     }
   }
+}
+
+/**
+ * The model store of a process with Redis (the server, and CLI commands that revoke): the
+ * database's store with the short-lived models routed to Redis. `report` hears of Redis
+ * failures; it is called at most once every 10 s, as an outage fails every call.
+ */
+export function withShortLivedModelsInRedis(
+  database: OAuthModelStore,
+  redis: Redis,
+  report: (error: unknown, operation: string) => void,
+): OAuthModelStore {
+  let quietUntil = 0;
+  return new RoutedOAuthModelStore(database, new RedisOAuthModelStore(redis), (error, operation) => {
+    if (Date.now() < quietUntil) return;
+    quietUntil = Date.now() + 10_000;
+    report(error, operation);
+  });
 }

@@ -6,10 +6,9 @@
  * lets it sign in again. The CLI runs the same operation on the same database.
  */
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
-import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import * as client from 'openid-client';
+import { runCli } from '../support/cli.ts';
 import { TestClient } from '../support/http-client.ts';
 import { liftedRateLimits } from '../support/limits.ts';
 import { mailMatching, tokenIn } from '../support/mail.ts';
@@ -223,27 +222,9 @@ describe('disabling a user', () => {
 });
 
 describe('gatehouse users disable|enable (CLI)', () => {
-  const root = new URL('../..', import.meta.url).pathname;
-  /**
-   * The CLI in a child process, awaited without blocking: the server under test runs in this
-   * process, and a synchronous spawn would stall it (its keep-alive sockets then expire under
-   * the client's next request).
-   */
-  const run = (args: string[], dataDir: string) =>
-    new Promise<{ status: number | null; stdout: string; stderr: string }>((resolve) => {
-      const child = execFile(
-        process.execPath,
-        [join(root, 'bin/gatehouse.js'), ...args],
-        {
-          cwd: root,
-          env: { ...process.env, GATEHOUSE_DATA_DIR: dataDir, GATEHOUSE_SECRET: SECRET },
-          encoding: 'utf8',
-          timeout: 30_000,
-        },
-        (_error, stdout, stderr) => resolve({ status: child.exitCode, stdout, stderr }),
-      );
-    });
   const SECRET = 'test-secret-0123456789abcdefghijklmnopqrstuvwxyz';
+  const run = (args: string[], dataDir: string) =>
+    runCli(args, { GATEHOUSE_DATA_DIR: dataDir, GATEHOUSE_SECRET: SECRET });
 
   test('disables by email through the same operation (sessions and grants revoked, audited), then enables', async () => {
     const server = await startOAuthGatehouse({}, { ...liftedRateLimits(), secret: SECRET });

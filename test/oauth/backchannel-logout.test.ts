@@ -5,7 +5,6 @@
  * (§2.6: signature, iss, aud, iat, jti, the events claim, sub/sid, and no nonce).
  */
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -16,6 +15,7 @@ import * as client from 'openid-client';
 import { clientProblems } from '../../src/domain/oauth-provider/client-policy.ts';
 import { ClientError, ClientRegistry } from '../../src/domain/oauth-provider/client-registry.ts';
 import { systemClock } from '../../src/ports/clock.ts';
+import { runCli } from '../support/cli.ts';
 import { TestClient } from '../support/http-client.ts';
 import {
   authorizationRequest,
@@ -100,22 +100,6 @@ class Receiver {
       this.#server?.close(() => resolve());
     });
   }
-}
-
-/**
- * The CLI in a child process, awaited without blocking: the server under test lives in this
- * process and must keep answering (a synchronous spawn would stall it).
- */
-function runCli(args: string[], env: Record<string, string>) {
-  const root = new URL('../..', import.meta.url).pathname;
-  return new Promise<{ status: number | null; stdout: string; stderr: string }>((resolve) => {
-    const child = execFile(
-      process.execPath,
-      [join(root, 'bin/gatehouse.js'), ...args],
-      { cwd: root, env: { ...process.env, ...env }, encoding: 'utf8', timeout: 30_000 },
-      (_error, stdout, stderr) => resolve({ status: child.exitCode, stdout, stderr }),
-    );
-  });
 }
 
 /** Fills in and submits the provider's logout form like a browser would. */

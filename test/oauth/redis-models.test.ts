@@ -6,14 +6,20 @@
  * on with the database. A redis-server of the test's own, so stopping it leaves others alone.
  */
 import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Redis } from 'ioredis';
 import * as client from 'openid-client';
 import { sha256 } from '../../src/domain/crypto/secrets.ts';
+import { oauthSettings } from '../support/oauth.ts';
+import { runCli } from '../support/cli.ts';
 import { approveDevice, TV_APP } from '../support/device-flow.ts';
 import { TestClient } from '../support/http-client.ts';
 import {
   authorizationRequest,
+  CALLBACK,
+  type ClientSetup,
   CLIENTS,
   discover,
   followAuthorization,
@@ -63,8 +69,8 @@ describe('OAuth provider: short-lived models in Redis', async () => {
     return rows.length;
   }
 
-  async function freshCode() {
-    const config = await discover(server, WEB_APP);
+  async function freshCode(setup: ClientSetup = WEB_APP) {
+    const config = await discover(server, setup);
     const request = await authorizationRequest(config, { scope: 'openid offline_access', prompt: 'consent' });
     const outcome = await followAuthorization(server, agent, request.url);
     const callback = outcome.callback;
@@ -129,6 +135,44 @@ describe('OAuth provider: short-lived models in Redis', async () => {
     const tokens = await polling;
     assert.ok(tokens.refresh_token);
     assert.equal(await rowsOf('DeviceCode'), 0);
+  });
+
+  test('`gatehouse clients remove` (the CLI, with the server’s configuration) takes the client’s records out of Redis too', async () => {
+    const { config } = server.services;
+    const configFile = join(config.dataDir, 'cli-config.json');
+    const settings = oauthSettings({ clients: [...CLIENTS, TV_APP], deviceFlow: { pollIntervalMs: 1000 } });
+    writeFileSync(configFile, JSON.stringify({ origin: config.origin, oauth: settings }));
+    const env = {
+      GATEHOUSE_DATA_DIR: config.dataDir,
+      GATEHOUSE_SECRET: config.secret,
+      GATEHOUSE_CONFIG: configFile,
+      GATEHOUSE_REDIS_URL: redis.url,
+    };
+    const added = await runCli(
+      [
+        'clients',
+        'add',
+        '--id',
+        'cli-app',
+        '--type',
+        'confidential',
+        '--redirect-uri',
+        CALLBACK,
+        '--scope',
+        'openid offline_access',
+      ],
+      env,
+    );
+    assert.equal(added.status, 0, added.stderr);
+    const { client_secret } = JSON.parse(added.stdout) as { client_secret: string };
+    const { code } = await freshCode({ client_id: 'cli-app', client_secret });
+    assert.equal(await inspect.exists(`gatehouse:oauth:m:AuthorizationCode:${sha256(code)}`), 1);
+    assert.equal(await inspect.exists('gatehouse:oauth:client:cli-app'), 1);
+
+    const removed = await runCli(['clients', 'remove', '--id', 'cli-app'], env);
+    assert.equal(removed.status, 0, removed.stderr);
+    assert.equal(await inspect.exists(`gatehouse:oauth:m:AuthorizationCode:${sha256(code)}`), 0);
+    assert.equal(await inspect.exists('gatehouse:oauth:client:cli-app'), 0);
   });
 
   test('with Redis stopped the provider goes on with the database, and Redis is used again once it is back', async () => {

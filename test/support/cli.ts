@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { type SpawnSyncReturns, spawnSync } from 'node:child_process';
+import { execFile, type SpawnSyncReturns, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -34,4 +34,23 @@ export function cliWorkspace(prefix: string, config: Record<string, unknown>, se
     });
   assert.equal(run(['migrate']).status, 0);
   return { dataDir, run, close: () => rmSync(dataDir, { recursive: true, force: true }) };
+}
+
+/**
+ * `gatehouse <args>` in a child process, awaited without blocking: for tests whose server runs
+ * in this process and must keep answering (a synchronous spawn would stall it, and its
+ * keep-alive sockets could expire under the client's next request).
+ */
+export function runCli(
+  args: string[],
+  env: Record<string, string>,
+): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = execFile(
+      process.execPath,
+      [bin, ...args],
+      { cwd: root, env: { ...process.env, ...env }, encoding: 'utf8', timeout: 30_000 },
+      (_error, stdout, stderr) => resolve({ status: child.exitCode, stdout, stderr }),
+    );
+  });
 }
