@@ -45,8 +45,8 @@ import { type Clock, systemClock } from './ports/clock.ts';
 import type { MailTransport } from './ports/mail.ts';
 import { createRateLimiting } from './rate-limiting.ts';
 import type { Services } from './services.ts';
-import { migrateToLatest, migrationStatus, openDatabase } from './storage/sql/open-database.ts';
 import { withShortLivedModelsInRedis } from './storage/routed-oauth-model-store.ts';
+import { migrateToLatest, migrationStatus, openDatabase } from './storage/sql/open-database.ts';
 import { createSqlStores } from './storage/sql/stores.ts';
 
 export interface GatehouseOptions {

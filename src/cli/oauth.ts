@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
-import type { Redis } from 'ioredis';
 import { type ParseArgsOptionsConfig, parseArgs } from 'node:util';
+import type { Redis } from 'ioredis';
 import { loadConfig } from '../config/load.ts';
 import type { Config } from '../config/schema.ts';
 import { SchemaOutOfDateError } from '../container.ts';

@@ -381,7 +381,7 @@ export const configSchema = z
       .regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL')
       .optional()
       .describe(
-        'Redis for rate-limit counters shared by every node (required with more than one node). Unset: counters live in process memory. If Redis fails, each node falls back to its own counters until it answers again.',
+        'Redis for rate-limit counters shared by every node (required with more than one node), and for the OAuth provider’s short-lived records (codes, interactions, opaque access tokens; docs/oauth.md#storage). Unset: counters live in process memory and those records in the database. If Redis fails, each node falls back to its own counters and to the database until it answers again.',
       )
       .meta({ env: 'GATEHOUSE_REDIS_URL' }),
     trustedOrigins: z
