@@ -8,6 +8,15 @@ import { databaseTargets, type OpenedDatabase, skipReason } from '../support/dat
 import { TestClient } from '../support/http-client.ts';
 import { DAY, sessionRecord } from '../support/records.ts';
 import { type PrivateRedis, redisSkipReason, startPrivateRedis } from '../support/redis.ts';
+import {
+  authorizationRequest,
+  CALLBACK,
+  discover,
+  followAuthorization,
+  providerPost,
+  startOAuthGatehouse,
+  WEB_APP,
+} from '../support/oauth.ts';
 import { startGatehouse, type TestServer } from '../support/server.ts';
 import { signInWithEmail } from '../support/sign-in.ts';
 
@@ -173,5 +182,61 @@ describe('two nodes on one PostgreSQL and Redis', { skip }, () => {
       .execute()) as [{ n: number }];
     assert.equal(report.verified, Number(n), 'every event, from either node, is in the chain');
     assert.ok(report.verified > 60, 'sign-ins, sign-outs and mail requests on both nodes');
+  });
+});
+
+/**
+ * Issue #5 on a cluster: with Redis, the provider's short-lived records (here the authorization
+ * code) are where every node finds them. Node B is configured with node A's origin, as nodes
+ * behind one load balancer are, and redeems the code node A issued; the replay on A is refused.
+ */
+describe('two nodes: an OAuth code issued on one is redeemed on the other', { skip }, () => {
+  let database: OpenedDatabase;
+  let redis: PrivateRedis;
+  let a: TestServer;
+  let b: TestServer;
+
+  before(async () => {
+    database = await postgres.open();
+    redis = await startPrivateRedis();
+    const shared = { databaseUrl: database.location.databaseUrl, redisUrl: redis.url };
+    a = await startOAuthGatehouse({}, shared);
+    // Started after A, which generated the signing keys both now share.
+    b = await startOAuthGatehouse({}, { ...shared, origin: a.origin });
+  });
+  after(async () => {
+    await a?.close();
+    await b?.close();
+    await redis?.dispose();
+    await database?.dispose();
+  });
+
+  test('the code lives in Redis, not the database; B exchanges it; A refuses it again', async () => {
+    const agent = new TestClient(a.url);
+    await signInWithEmail(a, agent, 'cluster-oauth@example.com');
+    const request = await authorizationRequest(await discover(a, WEB_APP), {
+      scope: 'openid offline_access',
+      prompt: 'consent',
+    });
+    const code = (await followAuthorization(a, agent, request.url)).callback?.searchParams.get('code');
+    assert.ok(code);
+    const rows = await database.database.db
+      .selectFrom('oauth_models')
+      .select('id')
+      .where('model', '=', 'AuthorizationCode')
+      .execute();
+    assert.equal(rows.length, 0, 'no node wrote the code to the database');
+    const exchange = {
+      grant_type: 'authorization_code',
+      code,
+      redirect_uri: CALLBACK,
+      code_verifier: request.verifier,
+    };
+    const onB = await providerPost(b, '/oauth/token', exchange, WEB_APP);
+    assert.equal(onB.status, 200, JSON.stringify(onB.body));
+    assert.equal(typeof onB.body['refresh_token'], 'string');
+    const again = await providerPost(a, '/oauth/token', exchange, WEB_APP);
+    assert.equal(again.status, 400);
+    assert.equal(again.body['error'], 'invalid_grant');
   });
 });
