@@ -8,15 +8,7 @@ import { databaseTargets, type OpenedDatabase, skipReason } from '../support/dat
 import { TestClient } from '../support/http-client.ts';
 import { DAY, sessionRecord } from '../support/records.ts';
 import { type PrivateRedis, redisSkipReason, startPrivateRedis } from '../support/redis.ts';
-import {
-  authorizationRequest,
-  CALLBACK,
-  discover,
-  followAuthorization,
-  providerPost,
-  startOAuthGatehouse,
-  WEB_APP,
-} from '../support/oauth.ts';
+import { authorizedCode, CALLBACK, providerPost, startOAuthGatehouse, WEB_APP } from '../support/oauth.ts';
 import { startGatehouse, type TestServer } from '../support/server.ts';
 import { signInWithEmail } from '../support/sign-in.ts';
 
@@ -214,12 +206,7 @@ describe('two nodes: an OAuth code issued on one is redeemed on the other', { sk
   test('the code lives in Redis, not the database; B exchanges it; A refuses it again', async () => {
     const agent = new TestClient(a.url);
     await signInWithEmail(a, agent, 'cluster-oauth@example.com');
-    const request = await authorizationRequest(await discover(a, WEB_APP), {
-      scope: 'openid offline_access',
-      prompt: 'consent',
-    });
-    const code = (await followAuthorization(a, agent, request.url)).callback?.searchParams.get('code');
-    assert.ok(code);
+    const { request, code } = await authorizedCode(a, agent);
     const rows = await database.database.db
       .selectFrom('oauth_models')
       .select('id')

@@ -7,6 +7,7 @@ import { TestClient } from '../support/http-client.ts';
 import {
   API,
   authorizationRequest,
+  authorizedCode,
   CALLBACK,
   decodeJwt,
   discover,
@@ -36,18 +37,8 @@ describe('OAuth provider: refusals', () => {
   after(() => server.close());
 
   /** A code for WEB_APP, and the PKCE verifier that goes with it. */
-  async function freshCode(parameters: Record<string, string> = {}) {
-    const config = await discover(server, WEB_APP);
-    const request = await authorizationRequest(config, {
-      scope: 'openid offline_access',
-      prompt: 'consent',
-      ...parameters,
-    });
-    const outcome = await followAuthorization(server, agent, request.url);
-    const callback = outcome.callback;
-    if (!callback?.searchParams.get('code')) assert.fail(JSON.stringify(outcome).slice(0, 300));
-    return { config, request, callback, code: callback.searchParams.get('code')! };
-  }
+  const freshCode = (parameters: Record<string, string> = {}) =>
+    authorizedCode(server, agent, WEB_APP, parameters);
 
   test('redirect URIs are compared as exact strings (ASVS V10.4.1): every variant is refused without a redirect', async () => {
     const config = await discover(server, WEB_APP);

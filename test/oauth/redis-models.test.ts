@@ -12,17 +12,17 @@ import { after, before, describe, test } from 'node:test';
 import type { Redis } from 'ioredis';
 import * as client from 'openid-client';
 import { sha256 } from '../../src/domain/crypto/secrets.ts';
-import { oauthSettings } from '../support/oauth.ts';
 import { runCli } from '../support/cli.ts';
 import { approveDevice, TV_APP } from '../support/device-flow.ts';
 import { TestClient } from '../support/http-client.ts';
 import {
   authorizationRequest,
+  authorizedCode,
   CALLBACK,
   type ClientSetup,
   CLIENTS,
   discover,
-  followAuthorization,
+  oauthSettings,
   startOAuthGatehouse,
   WEB_APP,
 } from '../support/oauth.ts';
@@ -69,19 +69,7 @@ describe('OAuth provider: short-lived models in Redis', async () => {
     return rows.length;
   }
 
-  async function freshCode(setup: ClientSetup = WEB_APP) {
-    const config = await discover(server, setup);
-    const request = await authorizationRequest(config, { scope: 'openid offline_access', prompt: 'consent' });
-    const outcome = await followAuthorization(server, agent, request.url);
-    const callback = outcome.callback;
-    if (!callback?.searchParams.get('code')) assert.fail(JSON.stringify(outcome).slice(0, 300));
-    const checks = {
-      pkceCodeVerifier: request.verifier,
-      expectedState: request.state,
-      expectedNonce: request.nonce,
-    };
-    return { config, callback, checks, code: callback.searchParams.get('code') ?? '' };
-  }
+  const freshCode = (setup: ClientSetup = WEB_APP) => authorizedCode(server, agent, setup);
 
   test('codes, interactions and opaque access tokens are kept in Redis, keyed by hash; grants and refresh tokens in the database', async () => {
     // An authorization request parks an interaction while the user answers (here: consent).

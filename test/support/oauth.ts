@@ -216,6 +216,35 @@ export async function followAuthorization(
   throw new Error('too many redirects');
 }
 
+/**
+ * An authorization code for `setup`, fetched as the signed-in agent (consent answered), not yet
+ * redeemed: the client's configuration, the PKCE request, the callback URL with the code, and
+ * the checks openid-client's authorizationCodeGrant takes.
+ */
+export async function authorizedCode(
+  server: Pick<TestServer, 'url' | 'origin'>,
+  agent: TestClient,
+  setup: ClientSetup = WEB_APP,
+  parameters: Record<string, string> = {},
+) {
+  const config = await discover(server, setup);
+  const request = await authorizationRequest(config, {
+    scope: 'openid offline_access',
+    prompt: 'consent',
+    ...parameters,
+  });
+  const outcome = await followAuthorization(server, agent, request.url);
+  const callback = outcome.callback;
+  const code = callback?.searchParams.get('code');
+  if (!callback || !code) assert.fail(JSON.stringify(outcome).slice(0, 300));
+  const checks = {
+    pkceCodeVerifier: request.verifier,
+    expectedState: request.state,
+    expectedNonce: request.nonce,
+  };
+  return { config, request, callback, code, checks };
+}
+
 /** The whole code flow: authorize as the signed-in agent, then redeem the code with openid-client. */
 export async function codeFlow(
   server: Pick<TestServer, 'url' | 'origin'>,
