@@ -14,8 +14,8 @@ describe('gatehouse clients / keys', () => {
   let cli: CliWorkspace;
   const oauth = { enabled: true, resources: [{ indicator: API, scopes: ['read', 'write'] }] };
 
-  function json(args: string[]): any {
-    const result = cli.run(args);
+  async function json(args: string[]): Promise<any> {
+    const result = await cli.run(args);
     assert.equal(result.status, 0, result.stderr);
     return JSON.parse(result.stdout);
   }
@@ -25,8 +25,8 @@ describe('gatehouse clients / keys', () => {
   });
   after(() => cli.close());
 
-  test('add prints the id and a secret once, stores only its hash; list never shows a secret', () => {
-    const added = json([
+  test('add prints the id and a secret once, stores only its hash; list never shows a secret', async () => {
+    const added = await json([
       'clients',
       'add',
       '--id',
@@ -44,7 +44,7 @@ describe('gatehouse clients / keys', () => {
     ]);
     assert.equal(added.client_id, 'cli-app');
     assert.equal(Buffer.from(added.client_secret, 'base64url').length, 32);
-    const listed = cli.run(['clients', 'list']);
+    const listed = await cli.run(['clients', 'list']);
     assert.ok(!listed.stdout.includes(added.client_secret));
     const app = JSON.parse(listed.stdout).find((c: { client_id: string }) => c.client_id === 'cli-app');
     assert.equal(app.confidential, true);
@@ -57,7 +57,7 @@ describe('gatehouse clients / keys', () => {
     } finally {
       db.close();
     }
-    const publicClient = json([
+    const publicClient = await json([
       'clients',
       'add',
       '--id',
@@ -70,8 +70,8 @@ describe('gatehouse clients / keys', () => {
     assert.equal(publicClient.client_secret, null);
   });
 
-  test('clients that break the profile are refused with the reason', () => {
-    const http = cli.run([
+  test('clients that break the profile are refused with the reason', async () => {
+    const http = await cli.run([
       'clients',
       'add',
       '--id',
@@ -83,7 +83,7 @@ describe('gatehouse clients / keys', () => {
     ]);
     assert.equal(http.status, 1);
     assert.match(http.stderr, /https/);
-    const publicService = cli.run([
+    const publicService = await cli.run([
       'clients',
       'add',
       '--id',
@@ -95,7 +95,7 @@ describe('gatehouse clients / keys', () => {
     ]);
     assert.equal(publicService.status, 1);
     assert.match(publicService.stderr, /confidential/);
-    const unknownResource = cli.run([
+    const unknownResource = await cli.run([
       'clients',
       'add',
       '--id',
@@ -108,7 +108,7 @@ describe('gatehouse clients / keys', () => {
       'https://nope.example.test',
     ]);
     assert.match(unknownResource.stderr, /not declared/);
-    const duplicate = cli.run([
+    const duplicate = await cli.run([
       'clients',
       'add',
       '--id',
@@ -120,27 +120,29 @@ describe('gatehouse clients / keys', () => {
     ]);
     assert.equal(duplicate.status, 1);
     assert.match(duplicate.stderr, /already exists/);
-    assert.equal(cli.run(['clients', 'frobnicate']).status, 2);
+    assert.equal((await cli.run(['clients', 'frobnicate'])).status, 2);
   });
 
   describe('with a running server on the same database', () => {
     let server: TestServer;
     let secret: string;
     before(async () => {
-      secret = json([
-        'clients',
-        'add',
-        '--id',
-        'cli-service',
-        '--type',
-        'confidential',
-        '--grant',
-        'client_credentials',
-        '--scope',
-        'read',
-        '--resource',
-        API,
-      ]).client_secret;
+      secret = (
+        await json([
+          'clients',
+          'add',
+          '--id',
+          'cli-service',
+          '--type',
+          'confidential',
+          '--grant',
+          'client_credentials',
+          '--scope',
+          'read',
+          '--resource',
+          API,
+        ])
+      ).client_secret;
       server = await startGatehouse({ dataDir: cli.dataDir, secret: SECRET, oauth });
     });
     after(() => server.close());
@@ -151,7 +153,7 @@ describe('gatehouse clients / keys', () => {
         { scope: 'read' },
       );
       assert.equal(decodeJwt(tokens.access_token).payload['aud'], API);
-      const rotated = json(['clients', 'rotate-secret', '--id', 'cli-service']).client_secret;
+      const rotated = (await json(['clients', 'rotate-secret', '--id', 'cli-service'])).client_secret;
       assert.notEqual(rotated, secret);
       await assert.rejects(
         client.clientCredentialsGrant(
@@ -163,7 +165,7 @@ describe('gatehouse clients / keys', () => {
         await discover(server, { client_id: 'cli-service', client_secret: rotated }),
         { scope: 'read' },
       );
-      assert.deepEqual(json(['clients', 'remove', '--id', 'cli-service']), {
+      assert.deepEqual(await json(['clients', 'remove', '--id', 'cli-service']), {
         client_id: 'cli-service',
         removed: true,
       });
@@ -182,7 +184,7 @@ describe('gatehouse clients / keys', () => {
       const before = (await (await fetch(`${server.url}/oauth/jwks`)).json()).keys.map(
         (k: { kid: string }) => k.kid,
       );
-      const { keys } = json(['keys', 'rotate']);
+      const { keys } = await json(['keys', 'rotate']);
       assert.deepEqual(keys.map((k: { alg: string }) => k.alg).sort(), ['ES256', 'RS256']);
       assert.ok(Date.parse(keys[0].signsFrom) > Date.now() + 30 * 60_000, 'signs after the lead time');
       await server.services.oauth!.refreshKeys();
@@ -193,7 +195,7 @@ describe('gatehouse clients / keys', () => {
     });
 
     test('add --grant device_code: a public device client needs no redirect URI and can start the device flow (RFC 8628)', async () => {
-      const added = json([
+      const added = await json([
         'clients',
         'add',
         '--id',
@@ -220,9 +222,11 @@ describe('gatehouse clients / keys', () => {
         },
       );
       assert.match(started.user_code, /^[A-Z]{4}-[A-Z]{4}$/);
-      const listed = json(['clients', 'list']).find((c: { client_id: string }) => c.client_id === 'cli-tv');
+      const listed = (await json(['clients', 'list'])).find(
+        (c: { client_id: string }) => c.client_id === 'cli-tv',
+      );
       assert.deepEqual(listed.grant_types, ['urn:ietf:params:oauth:grant-type:device_code', 'refresh_token']);
-      const refreshOnly = cli.run([
+      const refreshOnly = await cli.run([
         'clients',
         'add',
         '--id',

@@ -212,7 +212,7 @@ describe('OAuth provider: private_key_jwt clients from `gatehouse clients add`',
     const { privateKey, publicJwk } = await keyPair();
     const jwksFile = join(cli.dataDir, 'client-jwks.json');
     writeFileSync(jwksFile, JSON.stringify({ keys: [publicJwk] }));
-    const added = add('cli-key-service', [
+    const added = await add('cli-key-service', [
       '--type',
       'confidential',
       '--auth-method',
@@ -222,7 +222,7 @@ describe('OAuth provider: private_key_jwt clients from `gatehouse clients add`',
     ]);
     assert.equal(added.status, 0, added.stderr);
     assert.deepEqual(JSON.parse(added.stdout), { client_id: 'cli-key-service', client_secret: null });
-    const listed = JSON.parse(cli.run(['clients', 'list']).stdout).find(
+    const listed = JSON.parse((await cli.run(['clients', 'list'])).stdout).find(
       (entry: { client_id: string }) => entry.client_id === 'cli-key-service',
     );
     assert.equal(listed.confidential, true);
@@ -245,7 +245,7 @@ describe('OAuth provider: private_key_jwt clients from `gatehouse clients add`',
     const privateJwk = await exportJWK(privateKey);
     const privateFile = join(cli.dataDir, 'private-jwks.json');
     writeFileSync(privateFile, JSON.stringify({ keys: [privateJwk] }));
-    const leaked = add('bad-key-1', [
+    const leaked = await add('bad-key-1', [
       '--type',
       'confidential',
       '--auth-method',
@@ -255,10 +255,10 @@ describe('OAuth provider: private_key_jwt clients from `gatehouse clients add`',
     ]);
     assert.equal(leaked.status, 1);
     assert.match(leaked.stderr, /private key material/);
-    const keyless = add('bad-key-2', ['--type', 'confidential', '--auth-method', 'private_key_jwt']);
+    const keyless = await add('bad-key-2', ['--type', 'confidential', '--auth-method', 'private_key_jwt']);
     assert.equal(keyless.status, 1);
     assert.match(keyless.stderr, /jwks or jwks_uri/);
-    const publicClient = add('bad-key-3', [
+    const publicClient = await add('bad-key-3', [
       '--type',
       'public',
       '--auth-method',
@@ -268,7 +268,7 @@ describe('OAuth provider: private_key_jwt clients from `gatehouse clients add`',
     ]);
     assert.equal(publicClient.status, 1);
     assert.match(publicClient.stderr, /confidential/);
-    const plainHttp = add('bad-key-4', [
+    const plainHttp = await add('bad-key-4', [
       '--type',
       'confidential',
       '--auth-method',
@@ -278,6 +278,6 @@ describe('OAuth provider: private_key_jwt clients from `gatehouse clients add`',
     ]);
     assert.equal(plainHttp.status, 1);
     assert.match(plainHttp.stderr, /https/);
-    assert.equal(add('bad-key-5', ['--type', 'confidential', '--auth-method', 'magic']).status, 2);
+    assert.equal((await add('bad-key-5', ['--type', 'confidential', '--auth-method', 'magic'])).status, 2);
   });
 });

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { execFile, type SpawnSyncReturns, spawnSync } from 'node:child_process';
+import { execFile, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,8 +10,11 @@ const bin = join(root, 'bin/gatehouse.js');
 /** A data folder with a config file and a migrated database, and the CLI run on it as an operator would. */
 export interface CliWorkspace {
   dataDir: string;
-  /** `gatehouse <args>` in a child process against this folder; waits for it. */
-  run(args: string[]): SpawnSyncReturns<string>;
+  /**
+   * `gatehouse <args>` in a child process against this folder, awaited without blocking (a
+   * server in this process on the same folder keeps serving and finishes its writes).
+   */
+  run(args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }>;
   close(): void;
 }
 
@@ -25,15 +28,19 @@ export function cliWorkspace(prefix: string, config: Record<string, unknown>, se
     GATEHOUSE_SECRET: secret,
     GATEHOUSE_LOG_LEVEL: 'silent',
   };
-  const run = (args: string[]) =>
-    spawnSync(process.execPath, [bin, ...args], {
-      cwd: root,
-      env: { ...process.env, ...env },
-      encoding: 'utf8',
-      timeout: 30_000,
-    });
-  assert.equal(run(['migrate']).status, 0);
-  return { dataDir, run, close: () => rmSync(dataDir, { recursive: true, force: true }) };
+  // Before any server opens the folder, so waiting here blocks nothing.
+  const migrated = spawnSync(process.execPath, [bin, 'migrate'], {
+    cwd: root,
+    env: { ...process.env, ...env },
+    encoding: 'utf8',
+    timeout: 30_000,
+  });
+  assert.equal(migrated.status, 0, migrated.stderr);
+  return {
+    dataDir,
+    run: (args) => runCli(args, env),
+    close: () => rmSync(dataDir, { recursive: true, force: true }),
+  };
 }
 
 /**

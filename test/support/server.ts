@@ -69,9 +69,10 @@ export async function startGatehouse(
   );
   const gatehouse = await createGatehouse(config, { mail: { pollMs: 50, baseBackoffMs: 50 }, ...options });
   const { server: listening } = await gatehouse.listen();
-  // Tests run the CLI with spawnSync while the server lives in the same process: the event loop
-  // stalls for seconds, and with Node's 5 s keep-alive the server may close a pooled socket just
-  // as the test's next fetch reuses it (ECONNRESET). Test harness only; production keeps 5 s.
+  // A test that stalls this process's event loop for seconds (a slow synchronous step) must not
+  // find its pooled socket closed by Node's 5 s keep-alive as its next fetch reuses it
+  // (ECONNRESET). CLI runs beside a server go through runCli (test/support/cli.ts), which does
+  // not stall it. Test harness only; production keeps 5 s.
   listening.keepAliveTimeout = 60_000;
   const services = gatehouse.services;
   return {
