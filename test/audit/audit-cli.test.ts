@@ -24,12 +24,15 @@ describe('gatehouse audit verify / export', () => {
     });
   }
 
-  const exported = async (args: string[] = []) =>
-    (await cli(['export', ...args])).stdout
+  async function exported(args: string[] = []) {
+    const result = await cli(['export', ...args]);
+    assert.equal(result.status, 0, result.stderr);
+    return result.stdout
       .trim()
       .split('\n')
       .filter(Boolean)
       .map((line) => JSON.parse(line));
+  }
 
   before(async () => {
     server = await startGatehouse();
