@@ -5,17 +5,15 @@
  * (§2.6: signature, iss, aud, iat, jti, the events claim, sub/sid, and no nonce).
  */
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { join } from 'node:path';
 import { after, before, beforeEach, describe, test } from 'node:test';
 import { createRemoteJWKSet, type JWTPayload, jwtVerify } from 'jose';
 import * as client from 'openid-client';
 import { clientProblems } from '../../src/domain/oauth-provider/client-policy.ts';
 import { ClientError, ClientRegistry } from '../../src/domain/oauth-provider/client-registry.ts';
 import { systemClock } from '../../src/ports/clock.ts';
-import { runCli } from '../support/cli.ts';
+import { operatorEnv, runCli } from '../support/cli.ts';
 import { TestClient } from '../support/http-client.ts';
 import {
   authorizationRequest,
@@ -298,19 +296,8 @@ describe('OAuth provider: back-channel logout', () => {
     const { userId, tokens } = await signedInWith('bcl-cli@example.com', [withSid]);
     const sid = tokens[0]?.claims()?.['sid'];
     // The operator runs the CLI with the server's configuration, as docs/operations.md says.
-    const { config } = server.services;
-    const configFile = join(config.dataDir, 'cli-config.json');
-    writeFileSync(
-      configFile,
-      JSON.stringify({
-        origin: config.origin,
-        oauth: oauthSettings({ clients: [...CLIENTS, withSid, subOnly] }),
-      }),
-    );
     const cli = await runCli(['users', 'disable', '--id', userId], {
-      GATEHOUSE_DATA_DIR: config.dataDir,
-      GATEHOUSE_SECRET: config.secret,
-      GATEHOUSE_CONFIG: configFile,
+      ...operatorEnv(server, oauthSettings({ clients: [...CLIENTS, withSid, subOnly] })),
       GATEHOUSE_LOG_LEVEL: 'warn',
     });
     assert.equal(cli.status, 0, cli.stderr);

@@ -6,13 +6,11 @@
  * on with the database. A redis-server of the test's own, so stopping it leaves others alone.
  */
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Redis } from 'ioredis';
 import * as client from 'openid-client';
 import { sha256 } from '../../src/domain/crypto/secrets.ts';
-import { runCli } from '../support/cli.ts';
+import { operatorEnv, runCli } from '../support/cli.ts';
 import { approveDevice, TV_APP } from '../support/device-flow.ts';
 import { TestClient } from '../support/http-client.ts';
 import {
@@ -30,6 +28,13 @@ import { type PrivateRedis, redisClient, redisSkipReason, startPrivateRedis } fr
 import type { TestServer } from '../support/server.ts';
 import { signInWithEmail } from '../support/sign-in.ts';
 
+/** The provider's settings, for the server and for the CLI run beside it. */
+const SETTINGS = {
+  clients: [...CLIENTS, TV_APP],
+  // Whole seconds: openid-client waits `interval` between polls.
+  deviceFlow: { pollIntervalMs: 1000 },
+};
+
 describe('OAuth provider: short-lived models in Redis', async () => {
   const reason = await redisSkipReason();
   if (reason) {
@@ -45,11 +50,7 @@ describe('OAuth provider: short-lived models in Redis', async () => {
     redis = await startPrivateRedis();
     inspect = await redisClient(redis.url);
     inspect.on('error', () => {}); // the last test stops the server under it
-    server = await startOAuthGatehouse(
-      // Whole seconds: openid-client waits `interval` between polls.
-      { clients: [...CLIENTS, TV_APP], deviceFlow: { pollIntervalMs: 1000 } },
-      { redisUrl: redis.url },
-    );
+    server = await startOAuthGatehouse(SETTINGS, { redisUrl: redis.url });
     agent = new TestClient(server.url);
     await signInWithEmail(server, agent, 'redis-models@example.com');
   });
@@ -126,16 +127,7 @@ describe('OAuth provider: short-lived models in Redis', async () => {
   });
 
   test('`gatehouse clients remove` (the CLI, with the server’s configuration) takes the client’s records out of Redis too', async () => {
-    const { config } = server.services;
-    const configFile = join(config.dataDir, 'cli-config.json');
-    const settings = oauthSettings({ clients: [...CLIENTS, TV_APP], deviceFlow: { pollIntervalMs: 1000 } });
-    writeFileSync(configFile, JSON.stringify({ origin: config.origin, oauth: settings }));
-    const env = {
-      GATEHOUSE_DATA_DIR: config.dataDir,
-      GATEHOUSE_SECRET: config.secret,
-      GATEHOUSE_CONFIG: configFile,
-      GATEHOUSE_REDIS_URL: redis.url,
-    };
+    const env = operatorEnv(server, oauthSettings(SETTINGS));
     const added = await runCli(
       [
         'clients',

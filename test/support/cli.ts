@@ -3,6 +3,7 @@ import { execFile, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { Config } from '../../src/config/schema.ts';
 
 const root = new URL('../..', import.meta.url).pathname;
 const bin = join(root, 'bin/gatehouse.js');
@@ -60,4 +61,24 @@ export function runCli(
       (_error, stdout, stderr) => resolve({ status: child.exitCode, stdout, stderr }),
     );
   });
+}
+
+/**
+ * The environment an operator gives the CLI next to a running server: its data folder, secret,
+ * Redis, and a config file with its origin and the OAuth settings it was started with (`oauth`,
+ * the same input as `startOAuthGatehouse`'s).
+ */
+export function operatorEnv(
+  server: { services: { config: Config } },
+  oauth: Record<string, unknown>,
+): Record<string, string> {
+  const { config } = server.services;
+  const configFile = join(config.dataDir, 'cli-config.json');
+  writeFileSync(configFile, JSON.stringify({ origin: config.origin, oauth }));
+  return {
+    GATEHOUSE_DATA_DIR: config.dataDir,
+    GATEHOUSE_SECRET: config.secret,
+    GATEHOUSE_CONFIG: configFile,
+    ...(config.redisUrl ? { GATEHOUSE_REDIS_URL: config.redisUrl } : {}),
+  };
 }
