@@ -4,6 +4,7 @@ import type { Hono } from 'hono';
 import pino, { type Logger } from 'pino';
 import type { Config } from './config/schema.ts';
 import { AuditRecorder } from './domain/audit/audit-recorder.ts';
+import { Metrics } from './metrics/metrics.ts';
 import { AuditRetention } from './domain/audit/audit-retention.ts';
 import { AUDIT_CHAIN_KEY_PURPOSE } from './domain/audit/chain.ts';
 import { AdminPolicy } from './domain/authz/admin.ts';
@@ -131,6 +132,9 @@ export async function createGatehouse(config: Config, options: GatehouseOptions 
     (error) => log.error({ err: error }, 'audit write failed'),
     chainKey,
   );
+  // Prometheus metrics (docs/operations.md#metrics), only when a scrape token is configured.
+  const metrics = config.metricsToken ? new Metrics() : null;
+  if (metrics) audit.subscribe(metrics.onAuditEvent);
   const users = new UserService(stores.users, stores.passkeys, clock, stores.federatedIdentities);
   const sessions = new SessionService(stores.sessions, clock, config.session);
   const redirects = new RedirectPolicy(config.origin, config.allowedRedirects, config.env);
@@ -318,6 +322,7 @@ export async function createGatehouse(config: Config, options: GatehouseOptions 
     rateLimits: rateLimiting.rateLimits,
     devices,
     oauth,
+    metrics,
   };
   const { app } = createApp(services);
 
@@ -337,7 +342,7 @@ export async function createGatehouse(config: Config, options: GatehouseOptions 
         const started = createServer(
           { ServerResponse: SecureServerResponse },
           createNodeListener(app, {
-            ...(oauth ? { routeFirst: providerRoute(oauth, config.trustedProxies, log) } : {}),
+            ...(oauth ? { routeFirst: providerRoute(oauth, config.trustedProxies, log, metrics) } : {}),
             sessionCheck: sessionCheckFastPath(services, new ClientIpResolver(config.trustedProxies)),
           }),
         );

@@ -20,6 +20,7 @@ import type { RedirectPolicy } from './domain/redirects/redirect-policy.ts';
 import type { SessionService } from './domain/sessions/session-service.ts';
 import type { UserAdministration } from './domain/users/user-administration.ts';
 import type { UserService } from './domain/users/user-service.ts';
+import type { Metrics } from './metrics/metrics.ts';
 import type { Clock } from './ports/clock.ts';
 import type { SqlDatabase } from './storage/sql/open-database.ts';
 import type { Stores } from './storage/sql/stores.ts';
@@ -59,4 +60,6 @@ export interface Services {
   devices: KnownDevices;
   /** The OAuth 2.1 / OpenID Connect provider; null unless `oauth.enabled` (docs/oauth.md). */
   oauth: OAuthProvider | null;
+  /** Prometheus metrics; null unless `metricsToken` is set (docs/operations.md#metrics). */
+  metrics: Metrics | null;
 }

@@ -384,6 +384,14 @@ export const configSchema = z
         'Redis for rate-limit counters shared by every node (required with more than one node), and for the OAuth provider’s short-lived records (codes, interactions, opaque access tokens; docs/oauth.md#storage). Unset: counters live in process memory and those records in the database. If Redis fails, each node falls back to its own counters and to the database until it answers again.',
       )
       .meta({ env: 'GATEHOUSE_REDIS_URL' }),
+    metricsToken: z
+      .string()
+      .min(32, 'must be at least 32 characters')
+      .optional()
+      .describe(
+        'Bearer token Prometheus must send to read `GET /metrics` (≥32 random characters). Unset: metrics are off, `/metrics` is 404 and nothing is counted.',
+      )
+      .meta({ env: 'GATEHOUSE_METRICS_TOKEN' }),
     trustedOrigins: z
       .array(z.url())
       .default([])

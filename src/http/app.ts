@@ -19,6 +19,7 @@ import { mountDevMailboxRoutes } from './routes/dev-mailbox.ts';
 import { mountEmailAuthRoutes } from './routes/email-auth.ts';
 import { formPostCallbackPaths, mountFederationRoutes } from './routes/federation.ts';
 import { mountMeRoutes } from './routes/me.ts';
+import { mountMetricsRoute } from './routes/metrics.ts';
 import { mountMfaRoutes } from './routes/mfa.ts';
 import { mountOAuthClientRoutes } from './routes/oauth-clients.ts';
 import { mountAdminUserRoutes } from './routes/admin-users.ts';
@@ -65,6 +66,7 @@ export function createApp(services: Services): { app: Hono<AppEnv>; registry: Op
 
   mountRateLimits(app);
   mountOperationsRoutes(app);
+  if (services.metrics && config.metricsToken) mountMetricsRoute(app, services.metrics, config.metricsToken);
   mountSessionRoutes(app, registry);
   mountMeRoutes(app, registry);
   mountActivityRoutes(app, registry);

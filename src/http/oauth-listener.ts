@@ -1,6 +1,11 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
-import { isProviderPath, type OAuthProvider } from '../domain/oauth-provider/oauth-provider.ts';
+import {
+  isProviderPath,
+  type OAuthProvider,
+  providerRouteLabel,
+} from '../domain/oauth-provider/oauth-provider.ts';
+import type { Metrics } from '../metrics/metrics.ts';
 import { ClientIpResolver } from './client-ip.ts';
 import { logRequest, requestIdFor } from './middleware/request-context.ts';
 
@@ -9,12 +14,13 @@ import { logRequest, requestIdFor } from './middleware/request-context.ts';
  * did; everything else, /interaction/… included, stays with Hono (RECIPES "oidc-provider 9":
  * one node:http server, two handlers). The security headers are already on the response; the
  * provider sets its own CSP and Cache-Control over them where it must. Like Hono's requests,
- * each gets a request id and one access-log line.
+ * each gets a request id and one access-log line, and is counted when metrics are on.
  */
 export function providerRoute(
   oauth: OAuthProvider,
   trustedProxies: string | undefined,
   log: Logger,
+  metrics: Metrics | null,
 ): (request: IncomingMessage, response: ServerResponse) => boolean {
   const ips = new ClientIpResolver(trustedProxies);
   const accessLog = log.isLevelEnabled('info');
@@ -34,6 +40,11 @@ export function providerRoute(
       Array.isArray(forwarded) ? forwarded.join(',') : forwarded,
     );
     response.setHeader('x-request-id', requestId);
+    if (metrics) {
+      const route = providerRouteLabel(path);
+      const method = request.method ?? 'GET';
+      response.once('finish', () => metrics.observeRequest(method, route, response.statusCode, started));
+    }
     if (accessLog) {
       response.once('finish', () =>
         logRequest(log, {

@@ -34,9 +34,10 @@ export function sessionCheckFastPath(
   ipResolver: ClientIpResolver,
 ): (request: IncomingMessage, response: ServerResponse) => Promise<boolean> {
   const accessLog = services.log.isLevelEnabled('info');
+  const { metrics } = services;
   return async (request, response) => {
     if (request.method !== 'GET' || request.url !== PATH) return false;
-    const started = accessLog ? performance.now() : 0;
+    const started = accessLog || metrics ? performance.now() : 0;
     const token = cookieFromHeader(request.headers.cookie, SESSION_COOKIE);
     if (!token) return false;
     let found: Awaited<ReturnType<typeof services.sessions.readIfCurrent>>;
@@ -59,6 +60,7 @@ export function sessionCheckFastPath(
       String(Buffer.byteLength(body)),
     ]);
     response.end(body);
+    metrics?.observeRequest('GET', PATH, 200, started);
     if (accessLog) {
       const ip = ipResolver.resolve(
         request.socket.remoteAddress,

@@ -30,7 +30,7 @@ import {
 import { limitPerClient, providerRateLimits } from './oauth-rate-limits.ts';
 import { type InteractionView, Interactions } from './interactions.ts';
 import { type ProviderPages, providerResponses, setProviderCsp } from './provider-pages.ts';
-import { buildConfiguration, INTERACTION_PATH } from './provider-config.ts';
+import { buildConfiguration, INTERACTION_PATH, PROVIDER_ENDPOINT_PATHS } from './provider-config.ts';
 import { routeAdditions } from './route-additions.ts';
 import { type SessionBridge, sameSignIn } from './session-link.ts';
 import { createAdapterFactory } from './sql-adapter.ts';
@@ -77,6 +77,14 @@ export function isProviderPath(path: string): boolean {
     path === '/.well-known/openid-configuration' ||
     path === '/.well-known/oauth-authorization-server'
   );
+}
+
+/**
+ * The metrics label of a provider path: the endpoint itself, or `/oauth/*` for paths that carry
+ * an id (the authorization resume, logout and device confirmations), so labels stay bounded.
+ */
+export function providerRouteLabel(path: string): string {
+  return PROVIDER_ENDPOINT_PATHS.has(path) || path.startsWith('/.well-known/') ? path : '/oauth/*';
 }
 
 export { INTERACTION_PATH };

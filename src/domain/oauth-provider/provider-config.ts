@@ -26,6 +26,9 @@ const PROVIDER_ROUTES = {
   credential: '/oauth/credential',
 } as const;
 
+/** The provider's own endpoint paths (not those with a uid in them, such as the authorization resume). */
+export const PROVIDER_ENDPOINT_PATHS: ReadonlySet<string> = new Set(Object.values(PROVIDER_ROUTES));
+
 export const INTERACTION_PATH = '/interaction';
 
 /** What the configuration needs from the rest of the provider (oauth-provider.ts). */

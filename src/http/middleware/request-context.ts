@@ -2,7 +2,9 @@ import { randomBytes } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
 import { getConnInfo } from '@hono/node-server/conninfo';
 import type { Context, MiddlewareHandler } from 'hono';
+import { routePath } from 'hono/route';
 import type { Logger } from 'pino';
+import { UNMATCHED_ROUTE } from '../../metrics/metrics.ts';
 import type { Services } from '../../services.ts';
 import type { AppEnv } from '../app-env.ts';
 import type { ClientIpResolver } from '../client-ip.ts';
@@ -55,11 +57,24 @@ export function requestLog(c: Context<AppEnv>): Logger {
   return log;
 }
 
-/** Request id, client IP and user agent for every request; one JSON access-log line each. */
+/**
+ * The route pattern that answered (`/api/v1/sessions/:id`), for metrics labels; read after the
+ * handlers ran. When none matched, the last catch-all middleware is the one on record.
+ */
+function routeLabel(c: Context<AppEnv>): string {
+  const path = routePath(c);
+  return path === '/*' || path === '*' || path === '' ? UNMATCHED_ROUTE : path;
+}
+
+/**
+ * Request id, client IP and user agent for every request; one JSON access-log line each, and
+ * the request's metrics when they are on.
+ */
 export function requestContext(services: Services, ipResolver: ClientIpResolver): MiddlewareHandler<AppEnv> {
   const accessLog = services.log.isLevelEnabled('info');
+  const { metrics } = services;
   return async (c, next) => {
-    const started = accessLog ? performance.now() : 0;
+    const started = accessLog || metrics ? performance.now() : 0;
     const requestId = requestIdFor(c.req.header('x-request-id'));
     const ip = ipResolver.resolve(socketAddress(c), c.req.header('x-forwarded-for'));
     const userAgent = c.req.header('user-agent')?.slice(0, 512) ?? null;
@@ -71,6 +86,7 @@ export function requestContext(services: Services, ipResolver: ClientIpResolver)
     if (outgoing) outgoing.setHeader('x-request-id', requestId);
     else c.header('X-Request-Id', requestId);
     await next();
+    metrics?.observeRequest(c.req.method, routeLabel(c), c.res.status, started);
     if (accessLog) {
       logRequest(services.log, {
         requestId,
