@@ -8,6 +8,8 @@ import { AuditRecorder, type AuditEntry } from '../domain/audit/audit-recorder.t
 import { AUDIT_CHAIN_KEY_PURPOSE } from '../domain/audit/chain.ts';
 import { deriveKey } from '../domain/crypto/secrets.ts';
 import {
+  ACCESS_TOKEN_FORMATS,
+  type AccessTokenFormat,
   CLIENT_AUTH_METHODS,
   type ClientAuthMethod,
   type ClientDefinition,
@@ -39,7 +41,9 @@ export const oauthUsage = `Usage:
       (OpenID Connect Back-Channel Logout: https, or http on loopback outside production);
       [--auth-method client_secret_basic|client_secret_post|private_key_jwt] for a confidential
       client, with private_key_jwt [--jwks-file FILE | --jwks-uri URI] (its public keys as a JWK
-      Set; such a client gets no secret: "client_secret" is null).
+      Set; such a client gets no secret: "client_secret" is null);
+      [--access-token-format jwt|opaque] for its --resource tokens (default jwt; opaque tokens
+      are introspected by the API and stop working the moment they are revoked).
   gatehouse clients list
       Prints every client (config file and CLI) as JSON; never a secret.
   gatehouse clients rotate-secret --id ID
@@ -71,6 +75,7 @@ const clientOptions = {
   'auth-method': { type: 'string' },
   'jwks-file': { type: 'string' },
   'jwks-uri': { type: 'string' },
+  'access-token-format': { type: 'string' },
 } satisfies ParseArgsOptionsConfig;
 
 /** --auth-method and the keys that go with it, as client metadata. */
@@ -184,6 +189,12 @@ async function clients(args: string[]): Promise<number> {
     const administration = new ClientAdministration(registry, stores.oauthModels, audit);
     switch (sub) {
       case 'add': {
+        // Stored either way (an operator may prepare clients before turning the provider on),
+        // but a silent success would leave them wondering why /oauth/* answers 404.
+        if (!config.oauth.enabled)
+          console.error(
+            'gatehouse: note: the OAuth provider is off (oauth.enabled is false); this client works once it is on.',
+          );
         if (values.type !== 'public' && values.type !== 'confidential')
           throw new UsageError('--type must be public or confidential.');
         const grants = (values.grant ?? ['authorization_code', 'refresh_token']).map(
@@ -203,6 +214,7 @@ async function clients(args: string[]): Promise<number> {
           trusted: values.trusted ?? false,
           require_par: values['require-par'] ?? false,
           require_dpop: values['require-dpop'] ?? false,
+          access_token_format: accessTokenFormat(values['access-token-format']),
           ...(values['backchannel-logout-uri'] !== undefined
             ? {
                 backchannel_logout_uri: values['backchannel-logout-uri'],
@@ -225,6 +237,13 @@ async function clients(args: string[]): Promise<number> {
         throw new UsageError(sub ? `Unknown clients command "${sub}".` : 'Missing clients command.');
     }
   });
+}
+
+function accessTokenFormat(value: string | undefined): AccessTokenFormat {
+  if (value === undefined) return 'jwt';
+  if (!(ACCESS_TOKEN_FORMATS as readonly string[]).includes(value))
+    throw new UsageError(`--access-token-format must be ${ACCESS_TOKEN_FORMATS.join(' or ')}.`);
+  return value as AccessTokenFormat;
 }
 
 async function keys(args: string[]): Promise<number> {

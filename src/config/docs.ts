@@ -32,6 +32,7 @@ function typeName(schema: z.ZodType): string {
   if (inner instanceof z.ZodArray) {
     const element = unwrap(inner.element as z.ZodType);
     if (element instanceof z.ZodObject) return 'list of objects (fields below)';
+    if (element instanceof z.ZodRecord) return 'list of objects';
     return element instanceof z.ZodURL ? 'list of URLs' : 'list of strings';
   }
   if (inner instanceof z.ZodNumber) return 'integer';
@@ -55,6 +56,16 @@ function rows(shape: Record<string, z.ZodType>, prefix: string): Row[] {
     const inner = unwrap(field);
     const meta = (z.globalRegistry.get(field) ?? {}) as { env?: string; description?: string };
     if (inner instanceof z.ZodObject) {
+      // A described object (a client's `jwks`) keeps its meaning in a row of its own.
+      const description = field.description ?? meta.description;
+      if (description)
+        out.push({
+          key,
+          variable: '—',
+          type: 'object',
+          defaultValue: '—',
+          description: description.replace(/\|/g, '\\|'),
+        });
       out.push(...rows(inner.shape as Record<string, z.ZodType>, key));
       continue;
     }

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import {
+  ACCESS_TOKEN_FORMATS,
   type ClientDefinition,
   clientProblems,
   DEVICE_CODE_GRANT,
@@ -64,6 +65,12 @@ export const oauthClientSchema = z
       .describe('First-party app: no consent page. Not for public native apps.'),
     require_par: z.boolean().default(false).describe('Authorization requests must be pushed (RFC 9126).'),
     require_dpop: z.boolean().default(false).describe('Tokens must be DPoP-bound (RFC 9449).'),
+    access_token_format: z
+      .enum(ACCESS_TOKEN_FORMATS)
+      .default('jwt')
+      .describe(
+        'Access tokens for its resources: `jwt` (RFC 9068; the API verifies them against the JWKS; they cannot be recalled before they expire) or `opaque` (the API introspects each one, RFC 7662; revocation stops them at once).',
+      ),
     backchannel_logout_uri: z
       .string()
       .optional()
@@ -81,7 +88,11 @@ export const oauthClientSchema = z
         'How a confidential client authenticates: client_secret_basic (default with a secret), client_secret_post, or private_key_jwt (no secret; give jwks or jwks_uri).',
       ),
     jwks: z
-      .object({ keys: z.array(z.record(z.string(), z.unknown())) })
+      .object({
+        keys: z
+          .array(z.record(z.string(), z.unknown()))
+          .describe('Public JWKs, EC (P-256) or RSA; a key with private parts is refused.'),
+      })
       .optional()
       .describe('The client’s public keys (JWK Set) for private_key_jwt.'),
     jwks_uri: z

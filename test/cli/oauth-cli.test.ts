@@ -70,6 +70,37 @@ describe('gatehouse clients / keys', () => {
     assert.equal(publicClient.client_secret, null);
   });
 
+  test('add --access-token-format opaque: the client’s API tokens are opaque; anything else is a usage error', async () => {
+    const service = (format: string, id: string, ...more: string[]) =>
+      cli.run([
+        'clients',
+        'add',
+        '--id',
+        id,
+        '--type',
+        'confidential',
+        '--grant',
+        'client_credentials',
+        '--scope',
+        'read',
+        '--access-token-format',
+        format,
+        ...more,
+      ]);
+    assert.equal((await service('opaque', 'cli-opaque', '--resource', API)).status, 0);
+    const listed = (await json(['clients', 'list'])) as Array<{
+      client_id: string;
+      access_token_format?: string;
+    }>;
+    assert.equal(listed.find((c) => c.client_id === 'cli-opaque')?.access_token_format, 'opaque');
+    const bogus = await service('paseto', 'cli-bogus', '--resource', API);
+    assert.equal(bogus.status, 2);
+    assert.match(bogus.stderr, /jwt or opaque/);
+    const noResource = await service('opaque', 'cli-no-resource');
+    assert.equal(noResource.status, 1);
+    assert.match(noResource.stderr, /give the client resources/);
+  });
+
   test('clients that break the profile are refused with the reason', async () => {
     const http = await cli.run([
       'clients',

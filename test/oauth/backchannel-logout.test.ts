@@ -427,6 +427,7 @@ describe('OAuth provider: back-channel logout', () => {
               trusted: false,
               require_par: false,
               require_dpop: false,
+              access_token_format: 'jwt',
               resources: [],
               grant_types: ['authorization_code', 'refresh_token'],
             },

@@ -8,6 +8,7 @@ import { TestClient } from '../support/http-client.ts';
 import {
   API,
   authorizationRequest,
+  CLIENTS,
   codeFlow,
   decodeJwt,
   discover,
@@ -29,11 +30,32 @@ import { signInWithEmail } from '../support/sign-in.ts';
 
 const OFFLINE = { scope: 'openid offline_access', prompt: 'consent' };
 
+/** A service whose tokens for the API are opaque: the API introspects them (access_token_format). */
+const OPAQUE_SERVICE = {
+  ...SERVICE,
+  client_id: 'opaque-service',
+  client_secret: 'opaque-service-secret-0123456789-abcdefghij',
+  access_token_format: 'opaque',
+};
+
+/** A service for another API only: it may not introspect tokens for API. */
+const OTHER_API_SERVICE = {
+  ...SERVICE,
+  client_id: 'other-api-service',
+  client_secret: 'other-api-service-secret-0123456789-abcdef',
+  scope: 'admin',
+  resources: [OTHER_API],
+};
+
 describe('OAuth provider: tokens', () => {
   let server: TestServer;
   const clock = new TestClock();
   before(async () => {
-    server = await startOAuthGatehouse({}, {}, { clock });
+    server = await startOAuthGatehouse(
+      { clients: [...CLIENTS, OPAQUE_SERVICE, OTHER_API_SERVICE] },
+      {},
+      { clock },
+    );
   });
   after(() => server.close());
 
@@ -197,6 +219,38 @@ describe('OAuth provider: tokens', () => {
     assert.equal(spa.body['active'], false, 'a public client learns nothing');
     const anonymous = await providerPost(server, '/oauth/introspect', { token: tokens.refresh_token! });
     assert.equal(anonymous.status, 400);
+  });
+
+  test('JWT access tokens are checked by the API itself: introspection and revocation refuse them', async () => {
+    const config = await discover(server, SERVICE);
+    const { access_token: jwt } = await client.clientCredentialsGrant(config, { scope: 'read' });
+    assert.equal(jwt.split('.').length, 3);
+    for (const path of ['/oauth/introspect', '/oauth/revoke']) {
+      const refused = await providerPost(server, path, { token: jwt }, SERVICE);
+      assert.equal(refused.status, 400, path);
+      assert.equal(refused.body['error'], 'unsupported_token_type', path);
+    }
+  });
+
+  test('opaque access tokens per client: the API introspects them, and revocation stops them at once', async () => {
+    const config = await discover(server, OPAQUE_SERVICE);
+    const { access_token: opaque } = await client.clientCredentialsGrant(config, { scope: 'read' });
+    assert.equal(opaque.split('.').length, 1, 'not a JWT');
+    const seen = await client.tokenIntrospection(config, opaque);
+    assert.equal(seen.active, true);
+    assert.equal(seen.aud, API);
+    assert.equal(seen.scope, 'read');
+    assert.equal(seen.client_id, OPAQUE_SERVICE.client_id);
+    // The API itself, registered as a client that may call API, may introspect it; a client for
+    // another API may not.
+    const api = await discover(server, SERVICE);
+    assert.equal((await client.tokenIntrospection(api, opaque)).active, true);
+    const unrelated = await discover(server, OTHER_API_SERVICE);
+    assert.equal((await client.tokenIntrospection(unrelated, opaque)).active, false);
+    // Stored as a hash only, like every bearer secret (sql-adapter.ts).
+    assert.ok(await server.services.stores.oauthModels.find('ClientCredentials', sha256(opaque)));
+    await client.tokenRevocation(config, opaque);
+    assert.equal((await client.tokenIntrospection(api, opaque)).active, false);
   });
 
   test('revocation (RFC 7009): a revoked refresh token stops working, and only the owner can revoke', async () => {

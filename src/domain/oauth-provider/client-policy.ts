@@ -29,6 +29,14 @@ export const CLIENT_AUTH_METHODS: readonly ClientAuthMethod[] = [
 /** A public JWK as a client registers it (RFC 7517); only its public members are accepted. */
 export type ClientJwk = Record<string, unknown>;
 
+/**
+ * Access tokens for an API: `jwt` (RFC 9068) the API checks alone against the JWKS, which
+ * cannot be recalled before it expires; `opaque`, a random reference the API introspects
+ * (RFC 7662), so revoking it (or the grant, or disabling the user) stops it at once.
+ */
+export type AccessTokenFormat = 'jwt' | 'opaque';
+export const ACCESS_TOKEN_FORMATS: readonly AccessTokenFormat[] = ['jwt', 'opaque'];
+
 /** A client as Gatehouse defines it (DESIGN §5), in the provider's snake_case vocabulary. */
 export interface ClientDefinition {
   client_id: string;
@@ -42,6 +50,8 @@ export interface ClientDefinition {
   trusted: boolean;
   require_par: boolean;
   require_dpop: boolean;
+  /** Format of access tokens for its resources; `jwt` when absent (clients stored before it existed). */
+  access_token_format?: AccessTokenFormat | undefined;
   /** OpenID Connect Back-Channel Logout 1.0 §2.2: where logout tokens are POSTed. */
   backchannel_logout_uri?: string | undefined;
   /** The logout token carries `sid` (and ID tokens do too) so the app can end one session. */
@@ -181,6 +191,8 @@ export function clientProblems(
     problems.push('refresh_token needs authorization_code or the device code grant');
   if (grants.has('authorization_code') && client.redirect_uris.length === 0)
     problems.push('authorization_code needs at least one redirect URI');
+  if (client.access_token_format === 'opaque' && client.resources.length === 0)
+    problems.push('access_token_format applies to tokens for an API: give the client resources');
   for (const [label, uris] of [
     ['redirect URI', client.redirect_uris],
     ['post-logout redirect URI', client.post_logout_redirect_uris],

@@ -247,12 +247,17 @@ export function buildConfiguration(inputs: ConfigurationInputs): Configuration {
           const definition = await inputs.clients.definition(client.clientId);
           if (!resource || !definition?.resources.includes(indicator))
             throw new errors.InvalidTarget('resource indicator not allowed for this client');
-          return {
-            scope: resource.scopes.join(' '),
-            audience: indicator,
-            accessTokenFormat: 'jwt',
-            jwt: { sign: { alg: 'ES256' } },
-          };
+          const scope = resource.scopes.join(' ');
+          // Opaque per client (access_token_format): the engine stores the token and its API
+          // introspects it; JWTs are signed ES256 and never stored.
+          return definition.access_token_format === 'opaque'
+            ? { scope, audience: indicator, accessTokenFormat: 'opaque' as const }
+            : {
+                scope,
+                audience: indicator,
+                accessTokenFormat: 'jwt' as const,
+                jwt: { sign: { alg: 'ES256' as const } },
+              };
         },
       },
       userinfo: { enabled: true },
