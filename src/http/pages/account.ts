@@ -141,7 +141,11 @@ export async function accountPage(c: Context<AppEnv>, assets: ClientAssets): Pro
   const body = html`<div class="page-head">
 <div>
 <h1 id="title">Your account</h1>
-<p class="lede">Signed in as <strong>${user.email}</strong></p>
+<p class="lede">Signed in as <strong>${user.email}</strong>${
+    c.get('services').admins.isAdmin(user)
+      ? html` · <a href="/admin" id="admin-link">Administration</a>`
+      : null
+  }</p>
 </div>
 <button type="button" id="sign-out" class="button button-secondary">Sign out</button>
 </div>

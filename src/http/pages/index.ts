@@ -1,6 +1,7 @@
 import type { Hono } from 'hono';
 import type { AppEnv } from '../app-env.ts';
 import { accountFragment, accountPage } from './account.ts';
+import { adminPage } from './admin.ts';
 import { ClientAssets } from './assets.ts';
 import { devMailboxPage } from './dev-mailbox.ts';
 import { tokenActionPage } from './password-pages.ts';
@@ -25,6 +26,7 @@ export function mountPages(app: Hono<AppEnv>): void {
   app.get('/password/reset', (c) => tokenActionPage(c, assets, 'password-reset'));
   app.get('/account', (c) => accountPage(c, assets));
   app.get('/account/fragments/:name', (c) => accountFragment(c));
+  app.get('/admin', (c) => adminPage(c, assets));
   // Answers 404 unless mail goes to the development mailbox (checked per request: mountPages
   // does not see the services).
   app.get('/dev/mailbox', (c) => devMailboxPage(c, assets));

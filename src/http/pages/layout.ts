@@ -12,8 +12,8 @@ export interface PageOptions {
   body: SafeHtml;
   /** Extra data-* attributes on <body> for the client; values are escaped. */
   data?: Record<string, string | null | undefined>;
-  /** Narrow single-card layout (sign-in) or the wider account layout. */
-  width?: 'narrow' | 'wide';
+  /** Narrow single-card layout (sign-in), the wider account layout, or full for tables (admin). */
+  width?: 'narrow' | 'wide' | 'full';
   /** Whether the header shows a link to the account page. */
   accountLink?: boolean;
 }

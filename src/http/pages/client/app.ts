@@ -3,6 +3,7 @@
  * each page module wires its own elements. No inline scripts or handlers anywhere (CSP).
  */
 import { initAccount } from './account.ts';
+import { initAdmin } from './admin.ts';
 import { initConsent } from './consent.ts';
 import { localizeTimes } from './dom.ts';
 import { initEmailVerify } from './email-verify.ts';
@@ -13,6 +14,7 @@ const pages: Record<string, () => void> = {
   'sign-in': initSignIn,
   'email-verify': initEmailVerify,
   account: initAccount,
+  admin: initAdmin,
   'token-action': initTokenAction,
   consent: initConsent,
 };

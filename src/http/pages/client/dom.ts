@@ -91,3 +91,28 @@ export function localizeTimes(root: ParentNode = document): void {
 export function go(target: string | null | undefined): void {
   window.location.assign(target || '/account');
 }
+
+/**
+ * Builds an element. Tag and attribute names are the caller's constants; children that are
+ * strings become text nodes, so data from the API is never parsed as markup.
+ */
+export function el<K extends keyof HTMLElementTagNameMap>(
+  tag: K,
+  attributes: Record<string, string> = {},
+  ...children: Array<Node | string | null | undefined>
+): HTMLElementTagNameMap[K] {
+  const element = document.createElement(tag);
+  for (const [name, value] of Object.entries(attributes)) element.setAttribute(name, value);
+  for (const child of children) if (child !== null && child !== undefined) element.append(child);
+  return element;
+}
+
+/** A `<time>` for an epoch-ms instant, written in the reader's locale and time zone. */
+export function localTime(at: number): HTMLTimeElement {
+  const date = new Date(at);
+  return el(
+    'time',
+    { datetime: date.toISOString(), title: date.toISOString() },
+    new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'medium' }).format(date),
+  );
+}
