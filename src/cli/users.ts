@@ -1,8 +1,10 @@
+import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import pino from 'pino';
 import { loadConfig } from '../config/load.ts';
 import { createGatehouse } from '../container.ts';
 import { normalizeEmail } from '../domain/users/email-address.ts';
+import { importUsers, parseImport } from '../domain/users/user-import.ts';
 import {
   UserAdministration,
   UserAdministrationError,
@@ -21,6 +23,11 @@ export const usersUsage = `Usage:
       OAuth grants, refresh tokens and connected apps are revoked (docs/operations.md).
   gatehouse users enable --email ADDRESS | --id ID
       Lets a disabled account sign in again.
+  gatehouse users import --file USERS.jsonl [--dry-run]
+      Creates accounts from another system, one JSON object per line: {"email",
+      "emailVerified", "displayName", "passwordHash"} (argon2 or bcrypt, e.g. Auth0's). Checks
+      the whole file first: any bad line and nothing is imported (exit 1, every problem listed).
+      Addresses that already have an account are left alone. No mail is sent (docs/migrating.md).
 `;
 
 class UsageError extends Error {}
@@ -97,10 +104,57 @@ async function withAdministration(
   }
 }
 
-/** `gatehouse users show|disable|enable`: the same UserAdministration as the admin API. */
+/** `gatehouse users import`: accounts from another system (user-import.ts). */
+async function importCommand(rest: string[]): Promise<number> {
+  let values: { file?: string | undefined; 'dry-run'?: boolean | undefined };
+  try {
+    values = parseArgs({
+      args: rest,
+      options: { file: { type: 'string' }, 'dry-run': { type: 'boolean' } },
+      strict: true,
+      allowPositionals: false,
+    }).values;
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+  if (!values.file) throw new UsageError('give the file to import with --file.');
+  let text: string;
+  try {
+    text = readFileSync(values.file, 'utf8');
+  } catch (error) {
+    console.error(`gatehouse: cannot read ${values.file}: ${(error as Error).message}`);
+    return 1;
+  }
+  const { records, problems } = parseImport(text);
+  if (problems.length > 0) {
+    console.log(JSON.stringify({ imported: 0, problems }, null, 2));
+    console.error(`gatehouse: ${problems.length} problem(s) in ${values.file}; nothing was imported.`);
+    return 1;
+  }
+  if (values['dry-run']) {
+    console.log(JSON.stringify({ wouldImport: records.length, problems: [] }, null, 2));
+    return 0;
+  }
+  return withStores(async (stores, config, audit) => {
+    const outcome = await importUsers(
+      records,
+      { users: stores.users, passwords: stores.passwords, audit, clock: systemClock },
+      TERMINAL.context,
+    );
+    console.log(JSON.stringify(outcome, null, 2));
+    if (outcome.withPassword > 0 && !config.passwords.enabled)
+      console.error(
+        'gatehouse: note: passwords are off (passwords.enabled is false); the imported passwords work once they are on.',
+      );
+    return 0;
+  });
+}
+
+/** `gatehouse users show|disable|enable|import`: the same UserAdministration as the admin API. */
 export async function usersCommand(args: string[]): Promise<number> {
   try {
     const [sub, ...rest] = args;
+    if (sub === 'import') return await importCommand(rest);
     if (sub !== 'show' && sub !== 'disable' && sub !== 'enable')
       throw new UsageError(sub ? `Unknown users command "${sub}".` : 'Missing users command.');
     let values: { email?: string | undefined; id?: string | undefined };

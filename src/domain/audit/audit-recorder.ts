@@ -16,6 +16,8 @@ export const auditEventTypes = {
   'user.disabled':
     'An administrator disabled an account: its sessions and OAuth grants were revoked (actor: the administrator, null from the CLI; details: via, counts).',
   'user.enabled': 'An administrator enabled a disabled account again (actor: the administrator).',
+  'user.imported':
+    'An account was imported from another system with `gatehouse users import` (details: whether its address was verified there, which kind of password hash it brought).',
   'sign_in.account_disabled':
     'A sign-in to a disabled account was refused after its factor was accepted (details: amr).',
   'sign_in.email_link': 'Sign-in attempt with an emailed link.',

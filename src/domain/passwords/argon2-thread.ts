@@ -1,16 +1,19 @@
 /**
  * One password-hashing thread (hashing-threads.ts starts them). It lowers its own scheduling
- * priority first, then runs argon2id jobs one at a time with the synchronous API: this thread
- * exists only to hash, so blocking it is the point.
+ * priority first, then runs argon2id jobs (and checks of bcrypt hashes imported from another
+ * system) one at a time with the synchronous APIs: this thread exists only to hash, so blocking
+ * it is the point.
  */
 import { readlinkSync } from 'node:fs';
 import { setPriority } from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
 import { hashSync, type Options, verifySync } from '@node-rs/argon2';
+import { verifySync as verifyBcryptSync } from '@node-rs/bcrypt';
 
 export type HashJob =
   | { id: number; op: 'hash'; password: string; options: Options }
-  | { id: number; op: 'verify'; stored: string; password: string };
+  | { id: number; op: 'verify'; stored: string; password: string }
+  | { id: number; op: 'verify-bcrypt'; stored: string; password: string };
 
 export type HashAnswer =
   | { id: number; ok: true; value: string | boolean }
@@ -39,7 +42,11 @@ if (port) {
     let answer: HashAnswer;
     try {
       const value =
-        job.op === 'hash' ? hashSync(job.password, job.options) : verifySync(job.stored, job.password);
+        job.op === 'hash'
+          ? hashSync(job.password, job.options)
+          : job.op === 'verify'
+            ? verifySync(job.stored, job.password)
+            : verifyBcryptSync(job.password, job.stored);
       answer = { id: job.id, ok: true, value };
     } catch (error) {
       answer = { id: job.id, ok: false, error: error instanceof Error ? error.message : String(error) };

@@ -59,6 +59,11 @@ export class HashingThreads {
     return this.#run({ id: this.#nextId++, op: 'verify', stored, password }) as Promise<boolean>;
   }
 
+  /** A bcrypt hash imported from another system (legacy-hashes.ts), checked on the same threads. */
+  verifyBcrypt(stored: string, password: string): Promise<boolean> {
+    return this.#run({ id: this.#nextId++, op: 'verify-bcrypt', stored, password }) as Promise<boolean>;
+  }
+
   /** Starts the threads (if not yet) and gives their thread ids; null where Linux's are not known. */
   async threadIds(): Promise<Array<number | null>> {
     await this.#start();

@@ -1,0 +1,178 @@
+/**
+ * `gatehouse users import`: accounts from another system, with the password hashes they bring
+ * (argon2 of any parameters, bcrypt as Auth0 exports it), replaced by argon2id at the first
+ * successful sign-in. Real parts: the CLI in its own process, the server beside it on the same
+ * database, sign-ins over HTTP, bcrypt hashes made by @node-rs/bcrypt.
+ */
+import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { hash as argon2Hash } from '@node-rs/argon2';
+import { hashSync as bcryptHashSync } from '@node-rs/bcrypt';
+import { PasswordHasher } from '../../src/domain/passwords/password-hasher.ts';
+import { parseImport } from '../../src/domain/users/user-import.ts';
+import { type CliWorkspace, cliWorkspace } from '../support/cli.ts';
+import { TestClient } from '../support/http-client.ts';
+import { startGatehouse, type TestServer } from '../support/server.ts';
+import { signInWithEmail } from '../support/sign-in.ts';
+
+const SECRET = 'import-test-secret-0123456789abcdefghijklmnopqrstuvw';
+const AUTH0_PASSWORD = 'an old password from the other system';
+const ARGON2I_PASSWORD = 'another old password, argon2i this time';
+
+describe('import file: read whole before anything is written', () => {
+  test('every bad line is reported with its number; blank lines are skipped', () => {
+    const bcrypt = bcryptHashSync('pw', { cost: 4 });
+    const text = [
+      JSON.stringify({ email: 'ok@example.com', emailVerified: true, passwordHash: bcrypt }),
+      '',
+      'not json',
+      JSON.stringify({ email: 'typo@example.com', password_hash: bcrypt }),
+      JSON.stringify({ email: 'not an address' }),
+      JSON.stringify({ email: 'ok@Example.COM' }),
+      JSON.stringify({ email: 'md5@example.com', passwordHash: '5f4dcc3b5aa765d61d8327deb882cf99' }),
+      JSON.stringify({ email: 'broken@example.com', passwordHash: '$argon2id$v=19$m=nope' }),
+    ].join('\n');
+    const { records, problems } = parseImport(text);
+    assert.deepEqual(
+      records.map((r) => [r.line, r.email, r.emailVerified]),
+      [[1, 'ok@example.com', true]],
+    );
+    assert.deepEqual(
+      problems.map((p) => p.line),
+      [3, 4, 5, 6, 7, 8],
+    );
+    assert.match(problems.find((p) => p.line === 4)!.message, /password_hash/);
+    assert.match(problems.find((p) => p.line === 6)!.message, /also on line 1/);
+    assert.match(problems.find((p) => p.line === 7)!.message, /argon2 .* or bcrypt/);
+  });
+});
+
+describe('bcrypt hashes: verified exactly as typed', () => {
+  const hasher = new PasswordHasher({ memoryKiB: 1024, iterations: 1, parallelism: 1 });
+
+  test('the right password passes, a wrong one fails, and the hash asks to be replaced', async () => {
+    const stored = bcryptHashSync(AUTH0_PASSWORD, { cost: 4 });
+    assert.equal(await hasher.verify(stored, AUTH0_PASSWORD), true);
+    assert.equal(await hasher.verify(stored, `${AUTH0_PASSWORD} `), false);
+    assert.equal(hasher.needsRehash(stored), true);
+  });
+
+  test('a password longer than bcrypt reads (72 bytes) is refused, not cut', async () => {
+    const first72 = 'x'.repeat(72);
+    const stored = bcryptHashSync(first72, { cost: 4 });
+    assert.equal(await hasher.verify(stored, first72), true);
+    // bcrypt itself would accept this: it reads only the first 72 bytes.
+    assert.equal(await hasher.verify(stored, `${first72}anything after`), false);
+  });
+});
+
+describe('gatehouse users import', () => {
+  let cli: CliWorkspace;
+  let server: TestServer;
+  const passwords = { enabled: true };
+
+  async function signIn(email: string, password: string) {
+    return new TestClient(server.url).post('/api/v1/password/sign-in', { email, password });
+  }
+
+  async function importFile(lines: unknown[], ...flags: string[]) {
+    const file = join(cli.dataDir, `import-${Math.random().toString(36).slice(2)}.jsonl`);
+    writeFileSync(
+      file,
+      lines.map((line) => (typeof line === 'string' ? line : JSON.stringify(line))).join('\n'),
+    );
+    return cli.run(['users', 'import', '--file', file, ...flags]);
+  }
+
+  before(async () => {
+    cli = cliWorkspace('gatehouse-import-', { passwords }, SECRET);
+    server = await startGatehouse({ dataDir: cli.dataDir, secret: SECRET, passwords });
+    // An account that exists before the import: it must come out untouched.
+    await signInWithEmail(server, new TestClient(server.url), 'existing@example.com');
+  });
+  after(async () => {
+    await server.close();
+    cli.close();
+  });
+
+  test('a file with a bad line imports nothing; --dry-run imports nothing', async () => {
+    const bad = await importFile([
+      { email: 'first@example.com' },
+      { email: 'second@example.com', role: 'admin' },
+    ]);
+    assert.equal(bad.status, 1);
+    assert.match(JSON.parse(bad.stdout).problems[0].message, /role/);
+    const dry = await importFile([{ email: 'first@example.com' }], '--dry-run');
+    assert.equal(dry.status, 0, dry.stderr);
+    assert.equal(JSON.parse(dry.stdout).wouldImport, 1);
+    assert.equal(await server.services.stores.users.findByEmail('first@example.com'), undefined);
+  });
+
+  test('imported passwords sign in, and are replaced by argon2id at the first sign-in', async () => {
+    const auth0 = bcryptHashSync(AUTH0_PASSWORD, { cost: 10 });
+    const argon2i = await argon2Hash(ARGON2I_PASSWORD, {
+      algorithm: 1 as never,
+      memoryCost: 4096,
+      timeCost: 3,
+      parallelism: 1,
+    });
+    const result = await importFile([
+      { email: 'alice@example.com', emailVerified: true, displayName: 'Alice', passwordHash: auth0 },
+      { email: 'bob@example.com', emailVerified: true, passwordHash: argon2i },
+      { email: 'carol@example.com', emailVerified: false, passwordHash: auth0 },
+      { email: 'dave@example.com', emailVerified: true },
+      { email: 'existing@example.com', emailVerified: true, passwordHash: auth0 },
+    ]);
+    assert.equal(result.status, 0, result.stderr);
+    const outcome = JSON.parse(result.stdout);
+    assert.equal(outcome.imported, 4);
+    assert.equal(outcome.withPassword, 3);
+    assert.deepEqual(outcome.existing, [{ line: 5, email: 'existing@example.com' }]);
+    // No mail to anyone imported (they were already customers; the next sign-in may notice a new device).
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    for (const to of ['alice@example.com', 'bob@example.com', 'carol@example.com', 'dave@example.com'])
+      assert.deepEqual(await server.services.stores.devMailbox.list({ to, limit: 5 }), [], to);
+
+    const { users, passwords: stored } = server.services.stores;
+    const alice = (await users.findByEmail('alice@example.com'))!;
+    assert.equal(alice.displayName, 'Alice');
+    assert.equal(await stored.find(alice.id), auth0);
+
+    assert.equal((await signIn('alice@example.com', 'a wrong password entirely')).status, 401);
+    assert.equal(await stored.find(alice.id), auth0, 'a failed sign-in changes nothing');
+    const signedIn = await signIn('alice@example.com', AUTH0_PASSWORD);
+    assert.equal(signedIn.status, 200, signedIn.text);
+    assert.deepEqual(signedIn.body.session.amr, ['pwd']);
+    const replaced = (await stored.find(alice.id))!;
+    assert.ok(replaced.startsWith('$argon2id$'), replaced);
+    assert.equal(new PasswordHasher(server.services.config.passwords.argon2).needsRehash(replaced), false);
+    assert.equal((await signIn('alice@example.com', AUTH0_PASSWORD)).status, 200, 'and goes on working');
+
+    const bob = (await users.findByEmail('bob@example.com'))!;
+    assert.equal((await signIn('bob@example.com', ARGON2I_PASSWORD)).status, 200);
+    assert.ok((await stored.find(bob.id))!.startsWith('$argon2id$'));
+
+    // An address the old system never proved cannot be opened by the password it brought.
+    assert.equal((await signIn('carol@example.com', AUTH0_PASSWORD)).status, 401);
+    // No password: the account is there for email and passkeys.
+    const dave = (await users.findByEmail('dave@example.com'))!;
+    assert.equal(await stored.find(dave.id), undefined);
+    assert.notEqual(dave.emailVerifiedAt, null);
+    // The account that existed keeps no password it did not have.
+    const existing = (await users.findByEmail('existing@example.com'))!;
+    assert.equal(await stored.find(existing.id), undefined);
+
+    const events = await server.services.stores.audit.list({ type: 'user.imported', limit: 10 });
+    assert.equal(events.length, 4);
+    const aliceEvent = events.find((event) => event.userId === alice.id)!;
+    assert.deepEqual(aliceEvent.details, { emailVerified: true, hashKind: 'bcrypt' });
+    const rehashed = await server.services.stores.audit.list({
+      type: 'password.rehashed',
+      userId: alice.id,
+      limit: 5,
+    });
+    assert.equal(rehashed.length, 1);
+  });
+});
