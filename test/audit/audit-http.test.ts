@@ -3,7 +3,7 @@ import { after, before, describe, test } from 'node:test';
 import { SESSION_COOKIE } from '../../src/http/cookies.ts';
 import { TestClient } from '../support/http-client.ts';
 import { readSignInMail, startGatehouse, type TestServer } from '../support/server.ts';
-import { newSignInMail, signInWithEmail } from '../support/sign-in.ts';
+import { newSignInMail, signInWithEmail, unverifiedSession } from '../support/sign-in.ts';
 
 const ADMIN = 'admin@example.com';
 
@@ -45,24 +45,7 @@ describe('audit log over HTTP', () => {
   });
 
   test('an unverified account holding an admin address is not an admin', async () => {
-    const { services } = server;
-    const { user } = await services.stores.users.createOrGet({
-      id: 'usr_unverified_admin',
-      email: 'pending@example.com',
-      emailVerifiedAt: null,
-      displayName: null,
-      createdAt: Date.now(),
-      updatedAt: Date.now(),
-      disabledAt: null,
-    });
-    const { token } = await services.sessions.issue(user.id, ['otp'], {
-      ip: null,
-      userAgent: null,
-      requestId: null,
-    });
-    const client = new TestClient(server.url);
-    client.cookies.set(SESSION_COOKIE, token);
-    assert.equal((await client.get('/api/v1/session')).status, 200, 'signed in');
+    const client = await unverifiedSession(server, 'usr_unverified_admin', 'pending@example.com');
     assert.equal((await client.get('/api/v1/audit')).status, 403);
   });
 

@@ -12,6 +12,7 @@ import { currentCode } from '../support/mfa.ts';
 import { readSignInMail, startGatehouse, TestClock, type TestServer } from '../support/server.ts';
 import { liftedRateLimits } from '../support/limits.ts';
 import { linkIn, mailMatching, tokenIn } from '../support/mail.ts';
+import { signInByLink } from '../support/browser-sign-in.ts';
 import { newSignInMail } from '../support/sign-in.ts';
 
 /**
@@ -70,18 +71,6 @@ describe('passwords, two-step sign-in and step-up in Chromium', { skip: skipUnle
     await created.page.goto(`${server.url}/sign-in`);
     await created.setConditionalMediation(false);
     return created;
-  }
-
-  async function signInByLink(page: Page, email: string): Promise<void> {
-    const before = (await server.services.stores.devMailbox.list({ to: email, limit: 1 }))[0]?.id;
-    await page.goto(`${server.url}/sign-in`);
-    await page.getByLabel('Email address').fill(email);
-    await page.getByRole('button', { name: 'Continue with email' }).click();
-    await page.getByRole('heading', { name: 'Check your email' }).waitFor();
-    await page.goto(readSignInMail(await newSignInMail(server, email, before)).link);
-    await page.getByRole('button', { name: 'Sign in', exact: true }).click();
-    await page.getByRole('button', { name: 'Not now' }).click();
-    await page.waitForURL(`${server.url}/account`);
   }
 
   test('password sign-up, an authenticator app, then sign-in with password + code, and with a recovery code', async () => {
@@ -151,7 +140,7 @@ describe('passwords, two-step sign-in and step-up in Chromium', { skip: skipUnle
   test('adding a passkey after the sign-in went stale prompts for step-up, then goes ahead', async () => {
     const { page, ...phone } = await device();
     const email = 'stale@example.com';
-    await signInByLink(page, email);
+    await signInByLink(page, server, email);
     const before = page
       .context()
       .cookies()
@@ -241,7 +230,7 @@ describe('passwords, two-step sign-in and step-up in Chromium', { skip: skipUnle
     const email = 'winifred@example.com';
     const first = 'a first long passphrase';
     const second = 'another entirely new passphrase';
-    await signInByLink(page, email);
+    await signInByLink(page, server, email);
 
     // No password yet: the page offers a link to choose one.
     assert.equal(await page.getByLabel('Current password').count(), 0);
@@ -322,7 +311,7 @@ describe('passwords, two-step sign-in and step-up in Chromium', { skip: skipUnle
 
   test('change of address end to end, and the old address undoes it', async () => {
     const { page } = await device();
-    await signInByLink(page, 'old@example.com');
+    await signInByLink(page, server, 'old@example.com');
     await page.getByLabel('New email address').fill('new@example.com');
     await page.getByRole('button', { name: 'Change address' }).click();
     await page.getByText('Check new@example.com').waitFor();

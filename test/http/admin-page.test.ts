@@ -5,11 +5,10 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { SESSION_COOKIE } from '../../src/http/cookies.ts';
 import { TestClient, type TestResponse } from '../support/http-client.ts';
 import { startOAuthGatehouse } from '../support/oauth.ts';
 import { startGatehouse, type TestServer } from '../support/server.ts';
-import { signInWithEmail } from '../support/sign-in.ts';
+import { signInWithEmail, unverifiedSession } from '../support/sign-in.ts';
 
 const ADMIN = 'admin@example.com';
 /** Listed in adminEmails but never verified: not an administrator (src/domain/authz/admin.ts). */
@@ -49,29 +48,6 @@ describe('the /admin page over HTTP', () => {
     await Promise.allSettled([server?.close(), oauthServer?.close()]);
   });
 
-  /** A signed-in session for an account whose listed address was never verified. */
-  async function unverifiedAdmin(): Promise<TestClient> {
-    const now = Date.now();
-    const { user } = await server.services.stores.users.createOrGet({
-      id: 'usr_unverified_listed',
-      email: UNVERIFIED,
-      emailVerifiedAt: null,
-      displayName: null,
-      createdAt: now,
-      updatedAt: now,
-      disabledAt: null,
-    });
-    const { token } = await server.services.sessions.issue(user.id, ['otp'], {
-      ip: null,
-      userAgent: null,
-      requestId: null,
-    });
-    const client = new TestClient(server.url);
-    client.cookies.set(SESSION_COOKIE, token);
-    assert.equal((await client.get('/api/v1/session')).status, 200, 'signed in');
-    return client;
-  }
-
   test('signed out: to sign-in, and back to /admin afterwards', async () => {
     const response = await new TestClient(server.url).get('/admin');
     assert.equal(response.status, 302);
@@ -92,7 +68,9 @@ describe('the /admin page over HTTP', () => {
 
     // An account holding a listed but unproven address gets the very same page: the answer
     // does not tell which addresses are on the list.
-    const pending = await (await unverifiedAdmin()).get('/admin');
+    const pending = await (await unverifiedSession(server, 'usr_unverified_listed', UNVERIFIED)).get(
+      '/admin',
+    );
     assert.equal(pending.status, 403);
     assert.equal(withoutNonce(pending), withoutNonce(page));
   });

@@ -1,5 +1,6 @@
 import type { StoredMessage } from '../../src/ports/mail.ts';
-import type { TestClient, TestResponse } from './http-client.ts';
+import { SESSION_COOKIE } from '../../src/http/cookies.ts';
+import { TestClient, type TestResponse } from './http-client.ts';
 import { readSignInMail, type TestServer } from './server.ts';
 
 /**
@@ -47,4 +48,32 @@ export async function signInWithEmail(
   if (verified.status !== 200 || !verified.body.user)
     throw new Error(`verify failed: ${verified.status} ${verified.text}`);
   return verified.body.user.id as string;
+}
+
+/**
+ * A signed-in client for an account whose address was never verified (as an unproven sign-up
+ * or provider link leaves it): the session is issued directly, since no sign-in pathway
+ * would open such an account. Checks the session works before handing it over.
+ */
+export async function unverifiedSession(server: TestServer, id: string, email: string): Promise<TestClient> {
+  const now = Date.now();
+  const { user } = await server.services.stores.users.createOrGet({
+    id,
+    email,
+    emailVerifiedAt: null,
+    displayName: null,
+    createdAt: now,
+    updatedAt: now,
+    disabledAt: null,
+  });
+  const { token } = await server.services.sessions.issue(user.id, ['otp'], {
+    ip: null,
+    userAgent: null,
+    requestId: null,
+  });
+  const client = new TestClient(server.url);
+  client.cookies.set(SESSION_COOKIE, token);
+  const check = await client.get('/api/v1/session');
+  if (check.status !== 200) throw new Error(`session for ${email} refused: ${check.status}`);
+  return client;
 }
