@@ -23,7 +23,7 @@ const ARGON2I_PASSWORD = 'another old password, argon2i this time';
 
 describe('import file: read whole before anything is written', () => {
   test('every bad line is reported with its number; blank lines are skipped', () => {
-    const bcrypt = bcryptHashSync('pw', { cost: 4 });
+    const bcrypt = bcryptHashSync('pw', 4);
     const text = [
       JSON.stringify({ email: 'ok@example.com', emailVerified: true, passwordHash: bcrypt }),
       '',
@@ -53,7 +53,7 @@ describe('bcrypt hashes: verified exactly as typed', () => {
   const hasher = new PasswordHasher({ memoryKiB: 1024, iterations: 1, parallelism: 1 });
 
   test('the right password passes, a wrong one fails, and the hash asks to be replaced', async () => {
-    const stored = bcryptHashSync(AUTH0_PASSWORD, { cost: 4 });
+    const stored = bcryptHashSync(AUTH0_PASSWORD, 4);
     assert.equal(await hasher.verify(stored, AUTH0_PASSWORD), true);
     assert.equal(await hasher.verify(stored, `${AUTH0_PASSWORD} `), false);
     assert.equal(hasher.needsRehash(stored), true);
@@ -61,7 +61,7 @@ describe('bcrypt hashes: verified exactly as typed', () => {
 
   test('a password longer than bcrypt reads (72 bytes) is refused, not cut', async () => {
     const first72 = 'x'.repeat(72);
-    const stored = bcryptHashSync(first72, { cost: 4 });
+    const stored = bcryptHashSync(first72, 4);
     assert.equal(await hasher.verify(stored, first72), true);
     // bcrypt itself would accept this: it reads only the first 72 bytes.
     assert.equal(await hasher.verify(stored, `${first72}anything after`), false);
@@ -111,7 +111,7 @@ describe('gatehouse users import', () => {
   });
 
   test('imported passwords sign in, and are replaced by argon2id at the first sign-in', async () => {
-    const auth0 = bcryptHashSync(AUTH0_PASSWORD, { cost: 10 });
+    const auth0 = bcryptHashSync(AUTH0_PASSWORD, 10);
     const argon2i = await argon2Hash(ARGON2I_PASSWORD, {
       algorithm: 1 as never,
       memoryCost: 4096,
