@@ -8,7 +8,8 @@ import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { hash as argon2Hash } from '@node-rs/argon2';
+import { pbkdf2Sync, randomBytes } from 'node:crypto';
+import { hash as argon2Hash, hashRawSync } from '@node-rs/argon2';
 import { hashSync as bcryptHashSync } from '@node-rs/bcrypt';
 import { PasswordHasher } from '../../src/domain/passwords/password-hasher.ts';
 import { parseImport } from '../../src/domain/users/user-import.ts';
@@ -45,7 +46,7 @@ describe('import file: read whole before anything is written', () => {
     );
     assert.match(problems.find((p) => p.line === 4)!.message, /password_hash/);
     assert.match(problems.find((p) => p.line === 6)!.message, /also on line 1/);
-    assert.match(problems.find((p) => p.line === 7)!.message, /argon2 .* or bcrypt/);
+    assert.match(problems.find((p) => p.line === 7)!.message, /argon2 .*bcrypt .*PBKDF2/);
   });
 });
 
@@ -65,6 +66,115 @@ describe('bcrypt hashes: verified exactly as typed', () => {
     assert.equal(await hasher.verify(stored, first72), true);
     // bcrypt itself would accept this: it reads only the first 72 bytes.
     assert.equal(await hasher.verify(stored, `${first72}anything after`), false);
+  });
+});
+
+/** A password credential as a Keycloak realm export holds it (secretData and credentialData are JSON in strings). */
+function keycloakCredential(value: Buffer, salt: Buffer, data: Record<string, unknown>) {
+  return {
+    secretData: JSON.stringify({
+      value: value.toString('base64'),
+      salt: salt.toString('base64'),
+      additionalParameters: {},
+    }),
+    credentialData: JSON.stringify({ additionalParameters: {}, ...data }),
+  };
+}
+
+const KEYCLOAK_PASSWORD = 'a password kept in Keycloak';
+
+describe('PBKDF2 and Keycloak credentials', () => {
+  const hasher = new PasswordHasher({ memoryKiB: 1024, iterations: 1, parallelism: 1 });
+
+  test('PBKDF2-HMAC-SHA256 checks against the published vector (RFC 7914 §11)', async () => {
+    const key = Buffer.from(
+      '4ddcd8f60b98be21830cee5ef22701f9641a4418d04c0414aeff08876b34ab56a1d425a1225833549adb841b51c9b3176a272bdebba1d078478f62b397f33c8d',
+      'hex',
+    );
+    const stored = `$pbkdf2-sha256$i=80000$${Buffer.from('NaCl').toString('base64')}$${key.toString('base64')}`;
+    assert.equal(await hasher.verify(stored, 'Password'), true);
+    assert.equal(await hasher.verify(stored, 'password'), false);
+    assert.equal(hasher.needsRehash(stored), true);
+  });
+
+  test('a Keycloak pbkdf2-sha256 credential imports and checks', async () => {
+    const salt = randomBytes(16);
+    const value = pbkdf2Sync(KEYCLOAK_PASSWORD, salt, 27500, 64, 'sha256');
+    const credential = keycloakCredential(value, salt, { hashIterations: 27500, algorithm: 'pbkdf2-sha256' });
+    const { records, problems } = parseImport(
+      JSON.stringify({ email: 'kc@example.com', keycloakCredential: credential }),
+    );
+    assert.deepEqual(problems, []);
+    const stored = records[0]!.passwordHash!;
+    assert.match(stored, /^\$pbkdf2-sha256\$i=27500\$/);
+    assert.equal(await hasher.verify(stored, KEYCLOAK_PASSWORD), true);
+    assert.equal(await hasher.verify(stored, `${KEYCLOAK_PASSWORD}!`), false);
+  });
+
+  test('a Keycloak argon2 credential becomes the PHC string argon2 checks', async () => {
+    const salt = randomBytes(16);
+    const value = hashRawSync(KEYCLOAK_PASSWORD, {
+      algorithm: 2 as never,
+      memoryCost: 7168,
+      timeCost: 5,
+      parallelism: 1,
+      outputLen: 32,
+      salt,
+    });
+    const credential = keycloakCredential(value, salt, {
+      hashIterations: 5,
+      algorithm: 'argon2',
+      additionalParameters: {
+        hashLength: ['32'],
+        memory: ['7168'],
+        type: ['id'],
+        version: ['1.3'],
+        parallelism: ['1'],
+      },
+    });
+    const { records, problems } = parseImport(
+      JSON.stringify({ email: 'kc2@example.com', keycloakCredential: credential }),
+    );
+    assert.deepEqual(problems, []);
+    const stored = records[0]!.passwordHash!;
+    assert.match(stored, /^\$argon2id\$v=19\$m=7168,t=5,p=1\$/);
+    assert.equal(await hasher.verify(stored, KEYCLOAK_PASSWORD), true);
+    assert.equal(await hasher.verify(stored, 'not it'), false);
+  });
+
+  test('unreadable credentials and weak PBKDF2 are refused with the line', () => {
+    const salt = randomBytes(16);
+    const { problems } = parseImport(
+      [
+        { email: 'a@example.com', keycloakCredential: { secretData: '{}', credentialData: '{}' } },
+        {
+          email: 'b@example.com',
+          keycloakCredential: keycloakCredential(salt, salt, {
+            hashIterations: 1,
+            algorithm: 'pbkdf2-sha256',
+          }),
+        },
+        {
+          email: 'c@example.com',
+          passwordHash: '$pbkdf2-sha256$i=27500$c2FsdA==',
+          keycloakCredential: undefined,
+        },
+        {
+          email: 'd@example.com',
+          passwordHash: '$2b$10$Z6hUTEEeoJXN5/AmSm/4.eZ75RYgFVriQM9LPhNEC7kbAbS/VAaJ2',
+          keycloakCredential: keycloakCredential(salt, salt, { hashIterations: 27500, algorithm: 'pbkdf2' }),
+        },
+      ]
+        .map((line) => JSON.stringify(line))
+        .join('\n'),
+    );
+    assert.deepEqual(
+      problems.map((p) => p.line),
+      [1, 2, 3, 4],
+    );
+    assert.match(problems[0]!.message, /Keycloak password credential/);
+    assert.match(problems[1]!.message, /1000 iterations/);
+    assert.match(problems[3]!.message, /not both/);
   });
 });
 
@@ -118,17 +228,27 @@ describe('gatehouse users import', () => {
       timeCost: 3,
       parallelism: 1,
     });
+    const erinSalt = randomBytes(16);
+    const keycloakErin = keycloakCredential(
+      pbkdf2Sync(KEYCLOAK_PASSWORD, erinSalt, 27500, 64, 'sha256'),
+      erinSalt,
+      {
+        hashIterations: 27500,
+        algorithm: 'pbkdf2-sha256',
+      },
+    );
     const result = await importFile([
       { email: 'alice@example.com', emailVerified: true, displayName: 'Alice', passwordHash: auth0 },
       { email: 'bob@example.com', emailVerified: true, passwordHash: argon2i },
       { email: 'carol@example.com', emailVerified: false, passwordHash: auth0 },
       { email: 'dave@example.com', emailVerified: true },
       { email: 'existing@example.com', emailVerified: true, passwordHash: auth0 },
+      { email: 'erin@example.com', emailVerified: true, keycloakCredential: keycloakErin },
     ]);
     assert.equal(result.status, 0, result.stderr);
     const outcome = JSON.parse(result.stdout);
-    assert.equal(outcome.imported, 4);
-    assert.equal(outcome.withPassword, 3);
+    assert.equal(outcome.imported, 5);
+    assert.equal(outcome.withPassword, 4);
     assert.deepEqual(outcome.existing, [{ line: 5, email: 'existing@example.com' }]);
     // No mail to anyone imported (they were already customers; the next sign-in may notice a new device).
     await new Promise((resolve) => setTimeout(resolve, 200));
@@ -154,6 +274,10 @@ describe('gatehouse users import', () => {
     assert.equal((await signIn('bob@example.com', ARGON2I_PASSWORD)).status, 200);
     assert.ok((await stored.find(bob.id))!.startsWith('$argon2id$'));
 
+    const erin = (await users.findByEmail('erin@example.com'))!;
+    assert.equal((await signIn('erin@example.com', KEYCLOAK_PASSWORD)).status, 200);
+    assert.ok((await stored.find(erin.id))!.startsWith('$argon2id$'));
+
     // An address the old system never proved cannot be opened by the password it brought.
     assert.equal((await signIn('carol@example.com', AUTH0_PASSWORD)).status, 401);
     // No password: the account is there for email and passkeys.
@@ -165,7 +289,7 @@ describe('gatehouse users import', () => {
     assert.equal(await stored.find(existing.id), undefined);
 
     const events = await server.services.stores.audit.list({ type: 'user.imported', limit: 10 });
-    assert.equal(events.length, 4);
+    assert.equal(events.length, 5);
     const aliceEvent = events.find((event) => event.userId === alice.id)!;
     assert.deepEqual(aliceEvent.details, { emailVerified: true, hashKind: 'bcrypt' });
     const rehashed = await server.services.stores.audit.list({

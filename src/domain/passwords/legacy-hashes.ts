@@ -1,8 +1,9 @@
 import { parseOptions } from '@node-rs/argon2';
+import { isPbkdf2Hash, pbkdf2HashProblem } from './pbkdf2-hashes.ts';
 
 /**
  * Password hashes imported from another system (`gatehouse users import`): bcrypt, which
- * Auth0 and many others export. Gatehouse never makes one; each is replaced by argon2id at the
+ * Auth0 and many others export, and PBKDF2 (pbkdf2-hashes.ts), Keycloak's older default. Gatehouse never makes one; each is replaced by argon2id at the
  * user's first successful sign-in (PasswordService rehashes whatever is not today's argon2id).
  */
 
@@ -25,9 +26,10 @@ export function bcryptCanCheck(password: string): boolean {
   return Buffer.byteLength(password, 'utf8') <= BCRYPT_MAX_PASSWORD_BYTES;
 }
 
-/** Why a hash cannot be imported, or null: argon2 (PHC string, any parameters) or bcrypt. */
+/** Why a hash cannot be imported, or null: argon2 (PHC string, any parameters), bcrypt or PBKDF2. */
 export function importableHashProblem(stored: string): string | null {
   if (isBcryptHash(stored)) return null;
+  if (isPbkdf2Hash(stored)) return pbkdf2HashProblem(stored);
   if (stored.startsWith('$argon2')) {
     try {
       parseOptions(stored);
@@ -36,5 +38,5 @@ export function importableHashProblem(stored: string): string | null {
       return 'is not a valid argon2 hash (PHC string format)';
     }
   }
-  return 'must be an argon2 (PHC string) or bcrypt ($2a$, $2b$, $2y$) hash';
+  return 'must be an argon2 (PHC string), bcrypt ($2a$, $2b$, $2y$) or PBKDF2 ($pbkdf2-sha256$…) hash';
 }

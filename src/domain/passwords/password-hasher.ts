@@ -2,6 +2,7 @@ import { type Algorithm, parseOptions } from '@node-rs/argon2';
 import { randomToken } from '../crypto/secrets.ts';
 import { hashingThreads } from './hashing-threads.ts';
 import { bcryptCanCheck, isBcryptHash } from './legacy-hashes.ts';
+import { isPbkdf2Hash, verifyPbkdf2 } from './pbkdf2-hashes.ts';
 
 export interface Argon2Parameters {
   memoryKiB: number;
@@ -43,12 +44,13 @@ export class PasswordHasher {
 
   /**
    * False for a wrong password and for a stored value that is not a valid argon2 hash (or an
-   * imported bcrypt hash, legacy-hashes.ts).
+   * imported bcrypt or PBKDF2 hash, legacy-hashes.ts).
    */
   async verify(stored: string, password: string): Promise<boolean> {
     try {
       if (isBcryptHash(stored))
         return bcryptCanCheck(password) && (await hashingThreads.verifyBcrypt(stored, password));
+      if (isPbkdf2Hash(stored)) return await verifyPbkdf2(stored, password);
       return await hashingThreads.verify(stored, password);
     } catch {
       return false;

@@ -6,7 +6,9 @@ import type { PasswordStore } from '../../ports/credential-store.ts';
 import type { UserStore } from '../../ports/user-store.ts';
 import { isAppError } from '../../errors/app-error.ts';
 import { randomId } from '../crypto/secrets.ts';
+import { keycloakCredentialSchema, keycloakPasswordHash } from '../passwords/keycloak-credentials.ts';
 import { importableHashProblem, isBcryptHash } from '../passwords/legacy-hashes.ts';
+import { isPbkdf2Hash } from '../passwords/pbkdf2-hashes.ts';
 import { normalizeEmail } from './email-address.ts';
 
 /**
@@ -19,8 +21,12 @@ const importLine = z
     emailVerified: z.boolean().default(false),
     displayName: z.string().trim().min(1).max(100).nullable().default(null),
     passwordHash: z.string().max(512).nullable().default(null),
+    keycloakCredential: keycloakCredentialSchema.nullable().default(null),
   })
-  .strict();
+  .strict()
+  .refine((line) => line.passwordHash === null || line.keycloakCredential === null, {
+    message: 'give passwordHash or keycloakCredential, not both',
+  });
 
 export interface ImportRecord {
   line: number;
@@ -73,7 +79,15 @@ export function parseImport(text: string): { records: ImportRecord[]; problems: 
       continue;
     }
     seen.set(email, line);
-    const { passwordHash } = parsed.data;
+    let { passwordHash } = parsed.data;
+    if (parsed.data.keycloakCredential) {
+      const converted = keycloakPasswordHash(parsed.data.keycloakCredential);
+      if ('problem' in converted) {
+        problems.push({ line, message: `keycloakCredential ${converted.problem}` });
+        continue;
+      }
+      passwordHash = converted.hash;
+    }
     const hashProblem = passwordHash === null ? null : importableHashProblem(passwordHash);
     if (hashProblem) {
       problems.push({ line, message: `passwordHash ${hashProblem}` });
@@ -83,6 +97,11 @@ export function parseImport(text: string): { records: ImportRecord[]; problems: 
     records.push({ line, email, emailVerified, displayName, passwordHash });
   }
   return { records, problems };
+}
+
+function hashKind(stored: string): 'bcrypt' | 'pbkdf2' | 'argon2' {
+  if (isBcryptHash(stored)) return 'bcrypt';
+  return isPbkdf2Hash(stored) ? 'pbkdf2' : 'argon2';
 }
 
 export interface ImportOutcome {
@@ -136,8 +155,7 @@ export async function importUsers(
       userId: user.id,
       details: {
         emailVerified: record.emailVerified,
-        hashKind:
-          record.passwordHash === null ? 'none' : isBcryptHash(record.passwordHash) ? 'bcrypt' : 'argon2',
+        hashKind: record.passwordHash === null ? 'none' : hashKind(record.passwordHash),
       },
     });
   }
