@@ -23,3 +23,11 @@ export function sessionJson(session: SessionRecord): Record<string, unknown> {
     amr: session.amr,
   };
 }
+
+/**
+ * On every `200` of `GET /api/v1/session`: the signed-in user's id, for a reverse proxy that
+ * asks Gatehouse before passing a request on (nginx `auth_request_set`, Traefik
+ * `authResponseHeaders`, Caddy `copy_headers`) and hands the id to the app behind it. The proxy
+ * must set it itself, overwriting anything a client sent (docs/integration.md).
+ */
+export const USER_ID_HEADER = 'gatehouse-user-id';

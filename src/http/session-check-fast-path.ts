@@ -4,7 +4,7 @@ import type { ClientIpResolver } from './client-ip.ts';
 import { cookieFromHeader, SESSION_COOKIE } from './cookies.ts';
 import { logRequest, requestIdFor } from './middleware/request-context.ts';
 import { STATIC_SECURITY_HEADERS } from './middleware/security-headers.ts';
-import { sessionJson, userJson } from './serializers.ts';
+import { sessionJson, USER_ID_HEADER, userJson } from './serializers.ts';
 
 const PATH = '/api/v1/session';
 /**
@@ -54,6 +54,8 @@ export function sessionCheckFastPath(
       ...FLAT_SECURITY_HEADERS,
       'x-request-id',
       requestId,
+      USER_ID_HEADER,
+      found.user.id,
       'content-type',
       'application/json',
       'content-length',

@@ -66,7 +66,14 @@ describe('session check fast path', () => {
     });
     assert.equal(route.status, 200);
     assert.equal(fast.headers.get('content-type'), route.headers.get('content-type'));
-    assert.deepEqual(await fast.json(), await route.json());
+    const body = await fast.json();
+    assert.deepEqual(body, await route.json());
+    // The user id for a proxy's auth_request, from both sides.
+    assert.equal(fast.headers.get('gatehouse-user-id'), body.user.id);
+    assert.equal(route.headers.get('gatehouse-user-id'), body.user.id);
+    const signedOut = await gatehouse.gatehouse.app.request('/api/v1/session');
+    assert.equal(signedOut.status, 401);
+    assert.equal(signedOut.headers.get('gatehouse-user-id'), null);
     assert.match(fast.headers.get('x-request-id') ?? '', /^[\w-]+-\w+$/);
     assert.equal(fast.headers.get('set-cookie'), null);
     for (const [name, value] of STATIC_SECURITY_HEADERS) assert.equal(fast.headers.get(name), value, name);

@@ -7,7 +7,7 @@ import type { AppEnv } from '../app-env.ts';
 import { anySession, requireSession } from '../auth.ts';
 import { clearHostCookie, SESSION_COOKIE } from '../cookies.ts';
 import type { OpenApiRegistry } from '../openapi/registry.ts';
-import { sessionJson, userJson } from '../serializers.ts';
+import { sessionJson, USER_ID_HEADER, userJson } from '../serializers.ts';
 import { requireRecentAuth } from '../step-up.ts';
 
 const userSchema = z
@@ -59,6 +59,7 @@ export function mountSessionRoutes(app: Hono<AppEnv>, registry: OpenApiRegistry)
     },
     async (c) => {
       const { user, session } = await requireSession(c);
+      c.header(USER_ID_HEADER, user.id);
       return c.json({ user: userJson(user), session: sessionJson(session) });
     },
   );
