@@ -123,8 +123,8 @@ async function importCommand(rest: string[]): Promise<number> {
   try {
     text = readFileSync(values.file, 'utf8');
   } catch (error) {
-    console.error(`gatehouse: cannot read ${values.file}: ${(error as Error).message}`);
-    return 1;
+    // As an unreadable --jwks-file: the command line named something that is not there.
+    throw new UsageError(`cannot read ${values.file}: ${(error as Error).message}`);
   }
   const { records, problems } = parseImport(text);
   if (problems.length > 0) {
@@ -132,17 +132,15 @@ async function importCommand(rest: string[]): Promise<number> {
     console.error(`gatehouse: ${problems.length} problem(s) in ${values.file}; nothing was imported.`);
     return 1;
   }
-  if (values['dry-run']) {
-    console.log(JSON.stringify({ wouldImport: records.length, problems: [] }, null, 2));
-    return 0;
-  }
+  const dryRun = values['dry-run'] === true;
   return withStores(async (stores, config, audit) => {
     const outcome = await importUsers(
       records,
-      { users: stores.users, passwords: stores.passwords, audit, clock: systemClock },
+      { users: stores.users, audit, clock: systemClock },
       TERMINAL.context,
+      { dryRun },
     );
-    console.log(JSON.stringify(outcome, null, 2));
+    console.log(JSON.stringify({ dryRun, ...outcome }, null, 2));
     if (outcome.withPassword > 0 && !config.passwords.enabled)
       console.error(
         'gatehouse: note: passwords are off (passwords.enabled is false); the imported passwords work once they are on.',

@@ -196,12 +196,14 @@ export const oauthSchema = z
       .array(oauthClientSchema)
       .default([])
       .describe(
-        'Clients: client_id, client_secret (confidential only), redirect_uris, grant_types, scope, resources, trusted, require_par, require_dpop, backchannel_logout_uri, token_endpoint_auth_method, jwks / jwks_uri (see docs/oauth.md). More can be added with `gatehouse clients add`.',
+        'Clients: client_id, client_secret (confidential only), redirect_uris, grant_types, scope, resources, trusted, require_par, require_dpop, access_token_format, backchannel_logout_uri, token_endpoint_auth_method, jwks / jwks_uri (see docs/oauth.md). More can be added with `gatehouse clients add`.',
       ),
     resources: z
       .array(oauthResourceSchema)
       .default([])
-      .describe('Resource servers (APIs) that receive JWT access tokens: {indicator, scopes}.'),
+      .describe(
+        'Resource servers (APIs) that receive access tokens (JWT, or opaque for clients that ask): {indicator, scopes}.',
+      ),
     authorizationCodeTtlMs: lifetime(
       'Lifetime of an authorization code (milliseconds). Longer than 60 s is reported as a warning.',
       MINUTE,

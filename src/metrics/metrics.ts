@@ -10,6 +10,21 @@ export const UNMATCHED_ROUTE = '(unmatched)';
  */
 const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
 
+let processRegistry: Registry | undefined;
+
+/**
+ * CPU, memory, event-loop delay, GC and open handles describe the process, not one instance:
+ * collected once per process (each collection starts an event-loop monitor and a GC observer
+ * that nothing could release), however many instances it runs, and shared by their scrapes.
+ */
+function processMetrics(): Registry {
+  if (!processRegistry) {
+    processRegistry = new Registry();
+    collectDefaultMetrics({ register: processRegistry });
+  }
+  return processRegistry;
+}
+
 /**
  * Prometheus metrics of one Gatehouse instance (docs/operations.md#metrics). Only built when
  * `metricsToken` is set: without it nothing is counted, so requests pay nothing for it.
@@ -18,7 +33,8 @@ const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5
  * id), audit events their type and outcome (a fixed list). Nothing personal is ever a label: no
  * address, user id or IP.
  *
- * Each instance has its own registry, so several instances can live in one process (tests).
+ * Each instance counts in its own registry, so several instances can live in one process
+ * (tests); the process's own metrics are shared (processMetrics).
  */
 export class Metrics {
   readonly #registry = new Registry();
@@ -27,8 +43,6 @@ export class Metrics {
   readonly #auditEvents: Counter<'type' | 'outcome'>;
 
   constructor() {
-    // Process and runtime: CPU, memory, event-loop delay, GC, open handles.
-    collectDefaultMetrics({ register: this.#registry });
     this.#requests = new Counter({
       name: 'gatehouse_http_requests_total',
       help: 'HTTP requests answered, by method, route pattern and status.',
@@ -63,6 +77,7 @@ export class Metrics {
 
   /** The exposition in Prometheus' text format, and its content type. */
   async render(): Promise<{ body: string; contentType: string }> {
-    return { body: await this.#registry.metrics(), contentType: this.#registry.contentType };
+    const merged = Registry.merge([processMetrics(), this.#registry]);
+    return { body: await merged.metrics(), contentType: merged.contentType };
   }
 }

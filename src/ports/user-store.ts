@@ -14,6 +14,11 @@ export interface UserStore {
   findByEmail(normalizedEmail: string): Promise<UserRecord | undefined>;
   /** Inserts; if the email is taken by a concurrent insert, returns the existing row instead. */
   createOrGet(user: UserRecord): Promise<{ user: UserRecord; created: boolean }>;
+  /**
+   * Inserts the user and, when given, its password hash in one transaction (an import): both
+   * or neither. `created: false`, nothing written, when the address already has an account.
+   */
+  createWithPassword(user: UserRecord, passwordHash: string | null): Promise<{ created: boolean }>;
   markEmailVerified(id: string, at: number): Promise<void>;
   updateProfile(
     id: string,

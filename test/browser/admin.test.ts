@@ -75,9 +75,13 @@ describe('the admin page in Chromium', { skip: skipUnlessChromium() }, () => {
     const bob = new TestClient(server.url);
     const bobId = await signInWithEmail(server, bob, bobEmail);
     // More events of one type than a page holds, for "Older events".
-    for (let i = 0; i < 55; i++) {
+    // (54 names, then one more below: 55 events of one type.)
+    for (let i = 0; i < 54; i++) {
       assert.equal((await bob.patch('/api/v1/me', { displayName: `Bob ${i}` })).status, 200);
     }
+    // Data from users is text on the page, never markup.
+    const markup = '<img src=x id=injected onerror=alert(1)>';
+    assert.equal((await bob.patch('/api/v1/me', { displayName: markup })).status, 200);
     const page = await adminPage();
     const adminId = (await server.services.stores.users.findByEmail(ADMIN))?.id;
     assert.ok(adminId);
@@ -93,6 +97,8 @@ describe('the admin page in Chromium', { skip: skipUnlessChromium() }, () => {
     await card.waitFor();
     assert.equal(await card.getAttribute('data-user-id'), bobId);
     assert.match((await card.textContent()) ?? '', /bob@example\.com/);
+    assert.ok(((await card.textContent()) ?? '').includes(markup), 'the name shown as typed');
+    assert.equal(await page.locator('#injected').count(), 0, 'and not as an element');
     assert.equal(await page.locator('#user-state').textContent(), 'Enabled');
 
     // The sign-in is now stale: the disable needs the step-up prompt, here by emailed code.

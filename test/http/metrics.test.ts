@@ -94,6 +94,21 @@ describe('metrics: GET /metrics for Prometheus', () => {
         1,
     );
     assert.doesNotMatch(after, /no-such-session|page-xyz/);
+    // Refused by a middleware before its handler (cross-origin): still counted under its route.
+    const crossSite = await fetch(`${server.url}/api/v1/email/sign-in`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'sec-fetch-site': 'cross-site' },
+      body: JSON.stringify({ email: 'x@example.com' }),
+    });
+    assert.equal(crossSite.status, 403);
+    const refused = await scrape(server);
+    assert.equal(
+      sample(
+        refused,
+        'gatehouse_http_requests_total{method="POST",route="/api/v1/email/sign-in",status="403"}',
+      ),
+      1,
+    );
     // Nothing personal in any label.
     assert.ok(!after.includes(email) && !after.includes(userId));
     assert.ok(!after.includes(client.cookies.get(SESSION_COOKIE) ?? 'no cookie'));

@@ -38,6 +38,14 @@ const OPAQUE_SERVICE = {
   access_token_format: 'opaque',
 };
 
+/** A web app whose user-bound tokens for the API are opaque. */
+const OPAQUE_APP = {
+  ...WEB_APP,
+  client_id: 'opaque-app',
+  client_secret: 'opaque-app-secret-0123456789-abcdefghijklm',
+  access_token_format: 'opaque',
+};
+
 /** A service for another API only: it may not introspect tokens for API. */
 const OTHER_API_SERVICE = {
   ...SERVICE,
@@ -52,7 +60,7 @@ describe('OAuth provider: tokens', () => {
   const clock = new TestClock();
   before(async () => {
     server = await startOAuthGatehouse(
-      { clients: [...CLIENTS, OPAQUE_SERVICE, OTHER_API_SERVICE] },
+      { clients: [...CLIENTS, OPAQUE_SERVICE, OPAQUE_APP, OTHER_API_SERVICE] },
       {},
       { clock },
     );
@@ -250,6 +258,30 @@ describe('OAuth provider: tokens', () => {
     // Stored as a hash only, like every bearer secret (sql-adapter.ts).
     assert.ok(await server.services.stores.oauthModels.find('ClientCredentials', sha256(opaque)));
     await client.tokenRevocation(config, opaque);
+    assert.equal((await client.tokenIntrospection(api, opaque)).active, false);
+  });
+
+  test('a user-bound opaque token stops at once when its user is disabled', async () => {
+    const agent = new TestClient(server.url);
+    const userId = await signInWithEmail(server, agent, 'opaque-user@example.com');
+    const config = await discover(server, OPAQUE_APP);
+    const { access_token: opaque } = await codeFlow(server, agent, config, {
+      ...OFFLINE,
+      scope: 'openid read',
+      resource: API,
+    });
+    assert.equal(opaque.split('.').length, 1, 'not a JWT');
+    const api = await discover(server, SERVICE);
+    const seen = await client.tokenIntrospection(api, opaque);
+    assert.equal(seen.active, true);
+    assert.equal(seen.sub, userId);
+    assert.equal(seen.aud, API);
+    await server.services.userAdministration.disable(userId, {
+      context: { ip: null, userAgent: null, requestId: null },
+      actorId: null,
+      sessionId: null,
+      via: 'api',
+    });
     assert.equal((await client.tokenIntrospection(api, opaque)).active, false);
   });
 

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { pbkdf2Sync, randomBytes } from 'node:crypto';
 import { hash as argon2Hash, hashRawSync } from '@node-rs/argon2';
+import { sql } from 'kysely';
 import { hashSync as bcryptHashSync } from '@node-rs/bcrypt';
 import { PasswordHasher } from '../../src/domain/passwords/password-hasher.ts';
 import { parseImport } from '../../src/domain/users/user-import.ts';
@@ -173,8 +174,98 @@ describe('PBKDF2 and Keycloak credentials', () => {
       [1, 2, 3, 4],
     );
     assert.match(problems[0]!.message, /Keycloak password credential/);
-    assert.match(problems[1]!.message, /1000 iterations/);
+    assert.match(problems[1]!.message, /1,000 to 1,000,000 iterations/);
     assert.match(problems[3]!.message, /not both/);
+  });
+});
+
+describe('imported hashes: every format, within what one check may cost', () => {
+  const hasher = new PasswordHasher({ memoryKiB: 1024, iterations: 1, parallelism: 1 });
+  const one = (line: Record<string, unknown>) =>
+    parseImport(JSON.stringify({ email: 'x@example.com', ...line }));
+
+  test('a check that would cost too much is refused at import, never at sign-in', async () => {
+    const argon2 = (memoryCost: number, timeCost: number, parallelism: number) =>
+      argon2Hash('pw', { algorithm: 2 as never, memoryCost, timeCost, parallelism });
+    const tooDear = [
+      bcryptHashSync('pw', 14),
+      await argon2(1024, 11, 1),
+      await argon2(1024, 1, 5),
+      '$argon2id$v=19$m=999999999,t=1,p=1$c2FsdHNhbHQ$aGFzaGhhc2hoYXNoaGFzaGhhc2hoYXNoaGFzaA',
+      `$pbkdf2-sha256$i=2000000$${randomBytes(16).toString('base64')}$${randomBytes(32).toString('base64')}`,
+      `$pbkdf2-sha256$i=27500$${randomBytes(16).toString('base64')}$${randomBytes(256).toString('base64')}`,
+    ];
+    for (const passwordHash of tooDear) {
+      const { records, problems } = one({ passwordHash });
+      assert.equal(records.length, 0, passwordHash.slice(0, 30));
+      assert.equal(problems.length, 1, passwordHash.slice(0, 30));
+    }
+    assert.match(one({ passwordHash: bcryptHashSync('pw', 14) }).problems[0]!.message, /at most 13/);
+    // The ceilings themselves import.
+    assert.deepEqual(one({ passwordHash: await argon2(1024, 10, 4) }).problems, []);
+  });
+
+  test('bcrypt $2a$, $2b$ and $2y$; Keycloak pbkdf2 (SHA-1), pbkdf2-sha512, argon2 i and d, version 1.0', async () => {
+    const b = bcryptHashSync(KEYCLOAK_PASSWORD, 4);
+    for (const prefix of ['$2a$', '$2b$', '$2y$']) {
+      const stored = prefix + b.slice(4);
+      assert.deepEqual(one({ passwordHash: stored }).problems, [], prefix);
+      assert.equal(await hasher.verify(stored, KEYCLOAK_PASSWORD), true, prefix);
+    }
+    const salt = randomBytes(16);
+    for (const [algorithm, digest] of [
+      ['pbkdf2', 'sha1'],
+      ['pbkdf2-sha512', 'sha512'],
+    ] as const) {
+      const value = pbkdf2Sync(KEYCLOAK_PASSWORD, salt, 30000, 64, digest);
+      const { records, problems } = one({
+        keycloakCredential: keycloakCredential(value, salt, { hashIterations: 30000, algorithm }),
+      });
+      assert.deepEqual(problems, [], algorithm);
+      assert.equal(await hasher.verify(records[0]!.passwordHash!, KEYCLOAK_PASSWORD), true, algorithm);
+    }
+    for (const [type, algorithm, version] of [
+      ['i', 1, '1.3'],
+      ['d', 0, '1.3'],
+      ['id', 2, '1.0'],
+    ] as const) {
+      const value = hashRawSync(KEYCLOAK_PASSWORD, {
+        algorithm: algorithm as never,
+        version: (version === '1.0' ? 0 : 1) as never,
+        memoryCost: 4096,
+        timeCost: 3,
+        parallelism: 1,
+        outputLen: 32,
+        salt,
+      });
+      const { records, problems } = one({
+        keycloakCredential: keycloakCredential(value, salt, {
+          hashIterations: 3,
+          algorithm: 'argon2',
+          additionalParameters: {
+            hashLength: ['32'],
+            memory: ['4096'],
+            type: [type],
+            version: [version],
+            parallelism: ['1'],
+          },
+        }),
+      });
+      assert.deepEqual(problems, [], `${type} ${version}`);
+      assert.equal(
+        await hasher.verify(records[0]!.passwordHash!, KEYCLOAK_PASSWORD),
+        true,
+        `${type} ${version}`,
+      );
+    }
+  });
+
+  test('a byte-order mark and an unrecorded emailVerified (null) are read as meant', () => {
+    const { records, problems } = parseImport(
+      `\uFEFF${JSON.stringify({ email: 'bom@example.com', emailVerified: null })}\r\n`,
+    );
+    assert.deepEqual(problems, []);
+    assert.equal(records[0]!.emailVerified, false);
   });
 });
 
@@ -214,9 +305,20 @@ describe('gatehouse users import', () => {
     ]);
     assert.equal(bad.status, 1);
     assert.match(JSON.parse(bad.stdout).problems[0].message, /role/);
-    const dry = await importFile([{ email: 'first@example.com' }], '--dry-run');
+    const dry = await importFile(
+      [{ email: 'first@example.com' }, { email: 'existing@example.com' }],
+      '--dry-run',
+    );
     assert.equal(dry.status, 0, dry.stderr);
-    assert.equal(JSON.parse(dry.stdout).wouldImport, 1);
+    assert.deepEqual(JSON.parse(dry.stdout), {
+      dryRun: true,
+      imported: 1,
+      withPassword: 0,
+      existing: [{ line: 2, email: 'existing@example.com' }],
+    });
+    const unreadable = await cli.run(['users', 'import', '--file', join(cli.dataDir, 'no-such-file.jsonl')]);
+    assert.equal(unreadable.status, 2);
+    assert.match(unreadable.stderr, /cannot read/);
     assert.equal(await server.services.stores.users.findByEmail('first@example.com'), undefined);
   });
 
@@ -237,6 +339,7 @@ describe('gatehouse users import', () => {
         algorithm: 'pbkdf2-sha256',
       },
     );
+    const importStarted = Date.now();
     const result = await importFile([
       { email: 'alice@example.com', emailVerified: true, displayName: 'Alice', passwordHash: auth0 },
       { email: 'bob@example.com', emailVerified: true, passwordHash: argon2i },
@@ -250,8 +353,14 @@ describe('gatehouse users import', () => {
     assert.equal(outcome.imported, 5);
     assert.equal(outcome.withPassword, 4);
     assert.deepEqual(outcome.existing, [{ line: 5, email: 'existing@example.com' }]);
-    // No mail to anyone imported (they were already customers; the next sign-in may notice a new device).
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    // No mail to anyone imported (they were already customers; the next sign-in may notice a new
+    // device). Whatever the CLI queued would still be in the outbox or already delivered.
+    const queued = await server.services.database.db
+      .selectFrom('mail_outbox')
+      .select((eb) => eb.fn.countAll<number>().as('count'))
+      .where('created_at', '>=', importStarted)
+      .executeTakeFirstOrThrow();
+    assert.equal(Number(queued.count), 0);
     for (const to of ['alice@example.com', 'bob@example.com', 'carol@example.com', 'dave@example.com'])
       assert.deepEqual(await server.services.stores.devMailbox.list({ to, limit: 5 }), [], to);
 
@@ -298,5 +407,28 @@ describe('gatehouse users import', () => {
       limit: 5,
     });
     assert.equal(rehashed.length, 1);
+  });
+  test('an account and its password are written together: a failure in between leaves neither', async () => {
+    const { database, stores } = server.services;
+    // The server's own connection (SQLite): a temporary trigger makes the password insert fail.
+    await sql`create temp trigger refuse_password before insert on password_credentials begin select raise(abort, 'injected'); end`.execute(
+      database.db,
+    );
+    try {
+      const now = Date.now();
+      const user = {
+        id: 'usr_half_written',
+        email: 'half@example.com',
+        emailVerifiedAt: now,
+        displayName: null,
+        createdAt: now,
+        updatedAt: now,
+        disabledAt: null,
+      };
+      await assert.rejects(stores.users.createWithPassword(user, bcryptHashSync('pw', 4)), /injected/);
+      assert.equal(await stores.users.findByEmail('half@example.com'), undefined);
+    } finally {
+      await sql`drop trigger refuse_password`.execute(database.db);
+    }
   });
 });

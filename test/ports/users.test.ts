@@ -35,6 +35,20 @@ forEachDatabase('UserStore', (db) => {
     assert.deepEqual(await db.stores.users.findByEmail(email), winner);
   });
 
+  it('createWithPassword writes the user and its hash together, and nothing for a taken address', async () => {
+    const user = userRecord({ email: 'imported@example.test' });
+    assert.deepEqual(await db.stores.users.createWithPassword(user, '$2b$04$hash'), { created: true });
+    assert.deepEqual(await db.stores.users.findById(user.id), user);
+    assert.equal(await db.stores.passwords.find(user.id), '$2b$04$hash');
+    const again = userRecord({ email: 'imported@example.test' });
+    assert.deepEqual(await db.stores.users.createWithPassword(again, '$2b$04$other'), { created: false });
+    assert.equal(await db.stores.users.findById(again.id), undefined);
+    assert.equal(await db.stores.passwords.find(user.id), '$2b$04$hash');
+    const bare = userRecord({ email: 'no-password@example.test' });
+    assert.deepEqual(await db.stores.users.createWithPassword(bare, null), { created: true });
+    assert.equal(await db.stores.passwords.find(bare.id), undefined);
+  });
+
   it('markEmailVerified sets the time once and keeps the first verification', async () => {
     const user = userRecord();
     await db.stores.users.createOrGet(user);

@@ -241,7 +241,8 @@ export function buildConfiguration(inputs: ConfigurationInputs): Configuration {
           return definition?.resources.length === 1 ? definition.resources[0] : undefined;
         },
         useGrantedResource: async () => true,
-        // RFC 8707 + RFC 9068: a JWT access token per resource, its audience that resource.
+        // RFC 8707 + RFC 9068: an access token per resource, its audience that resource (a JWT,
+        // or opaque per client).
         getResourceServerInfo: async (_ctx: KoaContext, indicator: string, client: { clientId: string }) => {
           const resource = resources.get(indicator);
           const definition = await inputs.clients.definition(client.clientId);

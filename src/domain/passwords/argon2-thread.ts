@@ -1,7 +1,7 @@
 /**
  * One password-hashing thread (hashing-threads.ts starts them). It lowers its own scheduling
- * priority first, then runs argon2id jobs (and checks of bcrypt hashes imported from another
- * system) one at a time with the synchronous APIs: this thread exists only to hash, so blocking
+ * priority first, then runs argon2id jobs (and checks of bcrypt and PBKDF2 hashes imported
+ * from another system) one at a time with the synchronous APIs: this thread exists only to hash, so blocking
  * it is the point.
  */
 import { readlinkSync } from 'node:fs';
@@ -9,11 +9,13 @@ import { setPriority } from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
 import { hashSync, type Options, verifySync } from '@node-rs/argon2';
 import { verifySync as verifyBcryptSync } from '@node-rs/bcrypt';
+import { verifyPbkdf2Sync } from './pbkdf2-hashes.ts';
 
 export type HashJob =
   | { id: number; op: 'hash'; password: string; options: Options }
   | { id: number; op: 'verify'; stored: string; password: string }
-  | { id: number; op: 'verify-bcrypt'; stored: string; password: string };
+  | { id: number; op: 'verify-bcrypt'; stored: string; password: string }
+  | { id: number; op: 'verify-pbkdf2'; stored: string; password: string };
 
 export type HashAnswer =
   | { id: number; ok: true; value: string | boolean }
@@ -46,7 +48,9 @@ if (port) {
           ? hashSync(job.password, job.options)
           : job.op === 'verify'
             ? verifySync(job.stored, job.password)
-            : verifyBcryptSync(job.password, job.stored);
+            : job.op === 'verify-bcrypt'
+              ? verifyBcryptSync(job.password, job.stored)
+              : verifyPbkdf2Sync(job.stored, job.password);
       answer = { id: job.id, ok: true, value };
     } catch (error) {
       answer = { id: job.id, ok: false, error: error instanceof Error ? error.message : String(error) };

@@ -59,9 +59,10 @@ export class HashingThreads {
     return this.#run({ id: this.#nextId++, op: 'verify', stored, password }) as Promise<boolean>;
   }
 
-  /** A bcrypt hash imported from another system (legacy-hashes.ts), checked on the same threads. */
-  verifyBcrypt(stored: string, password: string): Promise<boolean> {
-    return this.#run({ id: this.#nextId++, op: 'verify-bcrypt', stored, password }) as Promise<boolean>;
+  /** A bcrypt or PBKDF2 hash imported from another system (legacy-hashes.ts), on the same threads. */
+  verifyImported(kind: 'bcrypt' | 'pbkdf2', stored: string, password: string): Promise<boolean> {
+    const op = kind === 'bcrypt' ? 'verify-bcrypt' : 'verify-pbkdf2';
+    return this.#run({ id: this.#nextId++, op, stored, password }) as Promise<boolean>;
   }
 
   /** Starts the threads (if not yet) and gives their thread ids; null where Linux's are not known. */

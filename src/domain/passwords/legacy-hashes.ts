@@ -22,21 +22,48 @@ export function isBcryptHash(stored: string): boolean {
  * password sharing its first 72 bytes, and Gatehouse verifies passwords exactly as typed. Its
  * owner resets it (the imported hash could only ever have held its first 72 bytes).
  */
-export function bcryptCanCheck(password: string): boolean {
+export function bcryptCanRead(password: string): boolean {
   return Buffer.byteLength(password, 'utf8') <= BCRYPT_MAX_PASSWORD_BYTES;
 }
 
-/** Why a hash cannot be imported, or null: argon2 (PHC string, any parameters), bcrypt or PBKDF2. */
+/**
+ * The most an imported hash may cost to check. An imported hash is checked whenever anyone tries
+ * its address, so its cost is the attacker's lever: without a ceiling, one hash of cost 31 (a day
+ * of bcrypt) or 1 GiB of argon2 memory would hold a hashing thread, or the process, per attempt.
+ * The ceilings sit well above what Auth0 (bcrypt 10), Keycloak (argon2 m=7168 t=5; PBKDF2
+ * 27,500 to 210,000) and OWASP's recommendations use.
+ */
+export const IMPORT_LIMITS = {
+  bcryptCost: 13,
+  argon2MemoryKiB: 65_536,
+  argon2Iterations: 10,
+  argon2Parallelism: 4,
+} as const;
+
+/** Why a hash cannot be imported, or null: argon2 (PHC string), bcrypt or PBKDF2, within IMPORT_LIMITS. */
 export function importableHashProblem(stored: string): string | null {
-  if (isBcryptHash(stored)) return null;
+  if (isBcryptHash(stored)) {
+    const cost = Number(stored.slice(4, 6));
+    return cost <= IMPORT_LIMITS.bcryptCost
+      ? null
+      : `costs ${cost}; at most ${IMPORT_LIMITS.bcryptCost} is imported`;
+  }
   if (isPbkdf2Hash(stored)) return pbkdf2HashProblem(stored);
   if (stored.startsWith('$argon2')) {
+    let options: ReturnType<typeof parseOptions>;
     try {
-      parseOptions(stored);
-      return null;
+      options = parseOptions(stored);
     } catch {
       return 'is not a valid argon2 hash (PHC string format)';
     }
+    const { argon2MemoryKiB, argon2Iterations, argon2Parallelism } = IMPORT_LIMITS;
+    if (
+      options.memoryCost > argon2MemoryKiB ||
+      options.timeCost > argon2Iterations ||
+      options.parallelism > argon2Parallelism
+    )
+      return `costs m=${options.memoryCost},t=${options.timeCost},p=${options.parallelism}; at most m=${argon2MemoryKiB},t=${argon2Iterations},p=${argon2Parallelism} is imported`;
+    return null;
   }
   return 'must be an argon2 (PHC string), bcrypt ($2a$, $2b$, $2y$) or PBKDF2 ($pbkdf2-sha256$…) hash';
 }

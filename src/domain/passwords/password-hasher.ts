@@ -1,8 +1,8 @@
 import { type Algorithm, parseOptions } from '@node-rs/argon2';
 import { randomToken } from '../crypto/secrets.ts';
 import { hashingThreads } from './hashing-threads.ts';
-import { bcryptCanCheck, isBcryptHash } from './legacy-hashes.ts';
-import { isPbkdf2Hash, verifyPbkdf2 } from './pbkdf2-hashes.ts';
+import { bcryptCanRead, isBcryptHash } from './legacy-hashes.ts';
+import { isPbkdf2Hash } from './pbkdf2-hashes.ts';
 
 export interface Argon2Parameters {
   memoryKiB: number;
@@ -43,14 +43,18 @@ export class PasswordHasher {
   }
 
   /**
-   * False for a wrong password and for a stored value that is not a valid argon2 hash (or an
-   * imported bcrypt or PBKDF2 hash, legacy-hashes.ts).
+   * Whether the password matches the stored hash: argon2, or a bcrypt or PBKDF2 hash imported
+   * from another system (legacy-hashes.ts). False for a wrong password and for a stored value
+   * that is none of these.
    */
   async verify(stored: string, password: string): Promise<boolean> {
     try {
-      if (isBcryptHash(stored))
-        return bcryptCanCheck(password) && (await hashingThreads.verifyBcrypt(stored, password));
-      if (isPbkdf2Hash(stored)) return await verifyPbkdf2(stored, password);
+      if (isBcryptHash(stored)) {
+        // Checked even when too long for bcrypt, so that answer costs what any other does.
+        const matches = await hashingThreads.verifyImported('bcrypt', stored, password);
+        return matches && bcryptCanRead(password);
+      }
+      if (isPbkdf2Hash(stored)) return await hashingThreads.verifyImported('pbkdf2', stored, password);
       return await hashingThreads.verify(stored, password);
     } catch {
       return false;

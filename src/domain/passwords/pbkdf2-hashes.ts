@@ -1,5 +1,4 @@
-import { pbkdf2, timingSafeEqual } from 'node:crypto';
-import { promisify } from 'node:util';
+import { pbkdf2Sync, timingSafeEqual } from 'node:crypto';
 
 /**
  * PBKDF2 hashes (RFC 8018) imported from another system, Keycloak's older default among them,
@@ -11,7 +10,10 @@ import { promisify } from 'node:util';
  */
 const PBKDF2 = /^\$pbkdf2-(sha1|sha256|sha512)\$i=(\d{1,7})\$([A-Za-z0-9+/]+={0,2})\$([A-Za-z0-9+/]+={0,2})$/;
 
-const derive = promisify(pbkdf2);
+/** Ceilings on what one check may cost (legacy-hashes.ts IMPORT_LIMITS says why). */
+const MAX_ITERATIONS = 1_000_000;
+/** Each block of the derived key costs the iterations again. */
+const MAX_KEY_BYTES = 128;
 
 interface Pbkdf2Hash {
   digest: 'sha1' | 'sha256' | 'sha512';
@@ -31,7 +33,13 @@ function parse(stored: string): Pbkdf2Hash | null {
     key: Buffer.from(key!, 'base64'),
   };
   // Fewer than 1,000 iterations or a key under 16 bytes is not a password hash worth keeping.
-  return parsed.iterations >= 1000 && parsed.key.length >= 16 && parsed.salt.length > 0 ? parsed : null;
+  const sound =
+    parsed.iterations >= 1000 &&
+    parsed.iterations <= MAX_ITERATIONS &&
+    parsed.key.length >= 16 &&
+    parsed.key.length <= MAX_KEY_BYTES &&
+    parsed.salt.length > 0;
+  return sound ? parsed : null;
 }
 
 export function isPbkdf2Hash(stored: string): boolean {
@@ -41,14 +49,17 @@ export function isPbkdf2Hash(stored: string): boolean {
 export function pbkdf2HashProblem(stored: string): string | null {
   return parse(stored)
     ? null
-    : 'is not a valid PBKDF2 hash ($pbkdf2-sha256$i=ITERATIONS$SALT$KEY, base64, ≥1000 iterations)';
+    : `is not a PBKDF2 hash this import reads ($pbkdf2-sha256$i=ITERATIONS$SALT$KEY, base64; 1,000 to ${MAX_ITERATIONS.toLocaleString('en')} iterations; a key of 16 to ${MAX_KEY_BYTES} bytes)`;
 }
 
-/** Derives on libuv's thread pool (never the event loop) and compares in constant time. */
-export async function verifyPbkdf2(stored: string, password: string): Promise<boolean> {
+/**
+ * Derives and compares in constant time, synchronously: it runs on the hashing threads
+ * (argon2-thread.ts), below the event loop's priority, like every other password check.
+ */
+export function verifyPbkdf2Sync(stored: string, password: string): boolean {
   const hash = parse(stored);
   if (!hash) return false;
-  const derived = await derive(password, hash.salt, hash.iterations, hash.key.length, hash.digest);
+  const derived = pbkdf2Sync(password, hash.salt, hash.iterations, hash.key.length, hash.digest);
   return timingSafeEqual(derived, hash.key);
 }
 

@@ -2,7 +2,6 @@ import { z } from 'zod';
 import type { AuditRecorder } from '../audit/audit-recorder.ts';
 import type { RequestContext } from '../request-context.ts';
 import type { Clock } from '../../ports/clock.ts';
-import type { PasswordStore } from '../../ports/credential-store.ts';
 import type { UserStore } from '../../ports/user-store.ts';
 import { isAppError } from '../../errors/app-error.ts';
 import { randomId } from '../crypto/secrets.ts';
@@ -18,7 +17,12 @@ import { normalizeEmail } from './email-address.ts';
 const importLine = z
   .object({
     email: z.string().max(320),
-    emailVerified: z.boolean().default(false),
+    // null as false: an export that never recorded it proved nothing.
+    emailVerified: z
+      .boolean()
+      .nullable()
+      .default(false)
+      .transform((value) => value === true),
     displayName: z.string().trim().min(1).max(100).nullable().default(null),
     passwordHash: z.string().max(512).nullable().default(null),
     keycloakCredential: keycloakCredentialSchema.nullable().default(null),
@@ -49,7 +53,11 @@ export function parseImport(text: string): { records: ImportRecord[]; problems: 
   const records: ImportRecord[] = [];
   const problems: ImportProblem[] = [];
   const seen = new Map<string, number>();
-  for (const [index, raw] of text.split('\n').entries()) {
+  // A byte-order mark (some editors and Windows tools write one) is not part of line 1.
+  for (const [index, raw] of text
+    .replace(/^\uFEFF/, '')
+    .split('\n')
+    .entries()) {
     const line = index + 1;
     if (raw.trim() === '') continue;
     let value: unknown;
@@ -80,6 +88,7 @@ export function parseImport(text: string): { records: ImportRecord[]; problems: 
     }
     seen.set(email, line);
     let { passwordHash } = parsed.data;
+    const field = parsed.data.keycloakCredential ? 'keycloakCredential' : 'passwordHash';
     if (parsed.data.keycloakCredential) {
       const converted = keycloakPasswordHash(parsed.data.keycloakCredential);
       if ('problem' in converted) {
@@ -90,7 +99,7 @@ export function parseImport(text: string): { records: ImportRecord[]; problems: 
     }
     const hashProblem = passwordHash === null ? null : importableHashProblem(passwordHash);
     if (hashProblem) {
-      problems.push({ line, message: `passwordHash ${hashProblem}` });
+      problems.push({ line, message: `${field} ${hashProblem}` });
       continue;
     }
     const { emailVerified, displayName } = parsed.data;
@@ -105,6 +114,7 @@ function hashKind(stored: string): 'bcrypt' | 'pbkdf2' | 'argon2' {
 }
 
 export interface ImportOutcome {
+  /** Accounts created (with --dry-run: that would be created). */
   imported: number;
   withPassword: number;
   /** Addresses that already have an account here: left exactly as they are. */
@@ -113,46 +123,52 @@ export interface ImportOutcome {
 
 export interface UserImportDeps {
   users: UserStore;
-  passwords: PasswordStore;
   audit: AuditRecorder;
   clock: Clock;
 }
 
 /**
- * Creates the accounts that do not exist yet, with their imported password hash when they
- * bring one. An address that already has an account is never touched: an import must not
- * give an old system's password to an account someone else may now own. No mail is sent.
+ * Creates the accounts that do not exist yet, each with its imported password hash in the same
+ * transaction (an interrupted import leaves no account without the password it brought, so a
+ * second run finishes it). An address that already has an account is never touched: an import
+ * must not give an old system's password to an account someone else may now own. No mail is
+ * sent. `dryRun` only reads: what would be imported, and what exists.
  */
 export async function importUsers(
   records: ImportRecord[],
   deps: UserImportDeps,
   context: RequestContext,
+  options: { dryRun: boolean },
 ): Promise<ImportOutcome> {
   const outcome: ImportOutcome = { imported: 0, withPassword: 0, existing: [] };
   for (const record of records) {
     const now = deps.clock.now();
-    const { user, created } = await deps.users.createOrGet({
-      id: randomId(),
-      email: record.email,
-      emailVerifiedAt: record.emailVerified ? now : null,
-      displayName: record.displayName,
-      createdAt: now,
-      updatedAt: now,
-      disabledAt: null,
-    });
+    const id = randomId();
+    const { created } = options.dryRun
+      ? { created: (await deps.users.findByEmail(record.email)) === undefined }
+      : await deps.users.createWithPassword(
+          {
+            id,
+            email: record.email,
+            emailVerifiedAt: record.emailVerified ? now : null,
+            displayName: record.displayName,
+            createdAt: now,
+            updatedAt: now,
+            disabledAt: null,
+          },
+          record.passwordHash,
+        );
     if (!created) {
       outcome.existing.push({ line: record.line, email: record.email });
       continue;
     }
-    if (record.passwordHash !== null) {
-      await deps.passwords.set(user.id, record.passwordHash, now);
-      outcome.withPassword++;
-    }
     outcome.imported++;
+    if (record.passwordHash !== null) outcome.withPassword++;
+    if (options.dryRun) continue;
     await deps.audit.record(context, {
       type: 'user.imported',
       outcome: 'success',
-      userId: user.id,
+      userId: id,
       details: {
         emailVerified: record.emailVerified,
         hashKind: record.passwordHash === null ? 'none' : hashKind(record.passwordHash),

@@ -2,7 +2,8 @@ import { randomBytes } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
 import { getConnInfo } from '@hono/node-server/conninfo';
 import type { Context, MiddlewareHandler } from 'hono';
-import { routePath } from 'hono/route';
+import { METHOD_NAME_ALL } from 'hono/router';
+import { matchedRoutes } from 'hono/route';
 import type { Logger } from 'pino';
 import { UNMATCHED_ROUTE } from '../../metrics/metrics.ts';
 import type { Services } from '../../services.ts';
@@ -58,12 +59,18 @@ export function requestLog(c: Context<AppEnv>): Logger {
 }
 
 /**
- * The route pattern that answered (`/api/v1/sessions/:id`), for metrics labels; read after the
- * handlers ran. When none matched, the last catch-all middleware is the one on record.
+ * The route pattern the request was for (`/api/v1/sessions/:id`), for metrics labels, read
+ * after the handlers ran: the last route (not middleware, which Hono registers for every
+ * method) its path and method matched, whether its handler answered or a middleware refused it
+ * first (a cross-origin 403, a 413, a 429). None: a path no route knows.
  */
 function routeLabel(c: Context<AppEnv>): string {
-  const path = routePath(c);
-  return path === '/*' || path === '*' || path === '' ? UNMATCHED_ROUTE : path;
+  const routes = matchedRoutes(c);
+  for (let index = routes.length - 1; index >= 0; index--) {
+    const route = routes[index]!;
+    if (route.method !== METHOD_NAME_ALL) return route.path;
+  }
+  return UNMATCHED_ROUTE;
 }
 
 /**

@@ -56,6 +56,38 @@ export class SqlUserStore implements UserStore {
     return { user: existing, created: false };
   }
 
+  async createWithPassword(user: UserRecord, passwordHash: string | null): Promise<{ created: boolean }> {
+    return this.#db.transaction().execute(async (trx) => {
+      const inserted = await trx
+        .insertInto('users')
+        .values({
+          id: user.id,
+          email: user.email,
+          email_verified_at: user.emailVerifiedAt,
+          display_name: user.displayName,
+          created_at: user.createdAt,
+          updated_at: user.updatedAt,
+          disabled_at: user.disabledAt,
+        })
+        .onConflict((oc) => oc.column('email').doNothing())
+        .returning('id')
+        .executeTakeFirst();
+      if (!inserted) return { created: false };
+      if (passwordHash !== null) {
+        await trx
+          .insertInto('password_credentials')
+          .values({
+            user_id: user.id,
+            hash: passwordHash,
+            created_at: user.createdAt,
+            updated_at: user.createdAt,
+          })
+          .execute();
+      }
+      return { created: true };
+    });
+  }
+
   async markEmailVerified(id: string, at: number): Promise<void> {
     await this.#db
       .updateTable('users')

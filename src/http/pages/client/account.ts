@@ -2,23 +2,12 @@ import { ApiError, api, fetchFragment } from './api.ts';
 import { busy, byId, localizeTimes, messages } from './dom.ts';
 import { initConnectedApps } from './connected-apps.ts';
 import { initLinkedAccounts } from './linked-accounts.ts';
+import { reportError } from './report.ts';
 import { initSecurity } from './security.ts';
 import { StepUpCancelled, withStepUp } from './step-up.ts';
 import { browserSupportsWebAuthn, createPasskey, describePasskeyError } from './webauthn.ts';
 
-/** Signed out under our feet (revoked elsewhere, expired): back to sign-in, then here again. */
-function toSignIn(): void {
-  window.location.assign(`/sign-in?${new URLSearchParams({ redirectTo: '/account' })}`);
-}
-
-function report(error: unknown): void {
-  if (error instanceof ApiError && error.status === 401) {
-    messages.error('You have been signed out. Taking you to the sign-in page…');
-    setTimeout(toSignIn, 1200);
-    return;
-  }
-  messages.error(error instanceof Error ? error.message : String(error));
-}
+const report = (error: unknown): void => reportError(error, '/account');
 
 async function refresh(name: 'passkeys' | 'sessions'): Promise<void> {
   const container = byId(`${name}-section`);

@@ -1,10 +1,6 @@
 import { ApiError } from './api.ts';
 import { busy, messages } from './dom.ts';
-
-/** Signed out under our feet (expired, revoked): sign in again and come back here. */
-function toSignIn(): void {
-  window.location.assign(`/sign-in?${new URLSearchParams({ redirectTo: '/admin' })}`);
-}
+import { reportError } from './report.ts';
 
 /**
  * An API error in words: its `message`, plus each field problem of a `validation_failed`, so an
@@ -22,12 +18,7 @@ export function describeError(error: unknown): string {
 }
 
 export function report(error: unknown): void {
-  if (error instanceof ApiError && error.status === 401) {
-    messages.error('You have been signed out. Taking you to the sign-in page…');
-    setTimeout(toSignIn, 1200);
-    return;
-  }
-  messages.error(describeError(error));
+  reportError(error, '/admin', describeError);
 }
 
 /**
