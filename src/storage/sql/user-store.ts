@@ -1,4 +1,4 @@
-import type { Kysely, Selectable } from 'kysely';
+import type { Insertable, Kysely, Selectable } from 'kysely';
 import type { UserRecord, UserStore } from '../../ports/user-store.ts';
 import type { Database, UsersTable } from './database.ts';
 
@@ -11,6 +11,18 @@ export function toUser(row: Selectable<UsersTable>): UserRecord {
     createdAt: row.created_at,
     updatedAt: row.updated_at,
     disabledAt: row.disabled_at === null ? null : Number(row.disabled_at),
+  };
+}
+
+function toUserRow(user: UserRecord): Insertable<UsersTable> {
+  return {
+    id: user.id,
+    email: user.email,
+    email_verified_at: user.emailVerifiedAt,
+    display_name: user.displayName,
+    created_at: user.createdAt,
+    updated_at: user.updatedAt,
+    disabled_at: user.disabledAt,
   };
 }
 
@@ -38,15 +50,7 @@ export class SqlUserStore implements UserStore {
     // ON CONFLICT DO NOTHING: two first sign-ins racing for one address create one account.
     const inserted = await this.#db
       .insertInto('users')
-      .values({
-        id: user.id,
-        email: user.email,
-        email_verified_at: user.emailVerifiedAt,
-        display_name: user.displayName,
-        created_at: user.createdAt,
-        updated_at: user.updatedAt,
-        disabled_at: user.disabledAt,
-      })
+      .values(toUserRow(user))
       .onConflict((oc) => oc.column('email').doNothing())
       .returningAll()
       .executeTakeFirst();
@@ -60,15 +64,7 @@ export class SqlUserStore implements UserStore {
     return this.#db.transaction().execute(async (trx) => {
       const inserted = await trx
         .insertInto('users')
-        .values({
-          id: user.id,
-          email: user.email,
-          email_verified_at: user.emailVerifiedAt,
-          display_name: user.displayName,
-          created_at: user.createdAt,
-          updated_at: user.updatedAt,
-          disabled_at: user.disabledAt,
-        })
+        .values(toUserRow(user))
         .onConflict((oc) => oc.column('email').doNothing())
         .returning('id')
         .executeTakeFirst();
