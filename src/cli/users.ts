@@ -26,9 +26,9 @@ export const usersUsage = `Usage:
   gatehouse users import --file USERS.jsonl [--dry-run]
       Creates accounts from another system, one JSON object per line: {"email",
       "emailVerified", "displayName", "passwordHash"} (argon2, bcrypt as Auth0's, PBKDF2) or
-      "keycloakCredential" (from a Keycloak realm export). Checks
-      the whole file first: any bad line and nothing is imported (exit 1, every problem listed).
-      Addresses that already have an account are left alone. No mail is sent (docs/migrating.md).
+      "keycloakCredential" (from a Keycloak realm export). Checks the whole file first: any bad
+      line and nothing is imported (exit 1, every problem listed). Addresses that already have
+      an account are left alone. No mail is sent. --dry-run writes nothing (docs/migrating.md).
 `;
 
 class UsageError extends Error {}

@@ -1,8 +1,8 @@
 /**
  * One password-hashing thread (hashing-threads.ts starts them). It lowers its own scheduling
  * priority first, then runs argon2id jobs (and checks of bcrypt and PBKDF2 hashes imported
- * from another system) one at a time with the synchronous APIs: this thread exists only to hash, so blocking
- * it is the point.
+ * from another system) one at a time with the synchronous APIs: this thread exists only to
+ * hash, so blocking it is the point.
  */
 import { readlinkSync } from 'node:fs';
 import { setPriority } from 'node:os';

@@ -3,8 +3,10 @@ import { isPbkdf2Hash, pbkdf2HashProblem } from './pbkdf2-hashes.ts';
 
 /**
  * Password hashes imported from another system (`gatehouse users import`): bcrypt, which
- * Auth0 and many others export, and PBKDF2 (pbkdf2-hashes.ts), Keycloak's older default. Gatehouse never makes one; each is replaced by argon2id at the
- * user's first successful sign-in (PasswordService rehashes whatever is not today's argon2id).
+ * Auth0 and many others export, PBKDF2 (pbkdf2-hashes.ts), Keycloak's older default, and
+ * argon2 with other parameters. Gatehouse never makes a bcrypt or PBKDF2 hash; each imported
+ * hash is replaced by argon2id at the user's first successful sign-in (PasswordService rehashes
+ * whatever is not today's argon2id).
  */
 
 /** `$2a$`, `$2b$`, `$2y$` with a two-digit cost, 22 characters of salt and 31 of hash. */
