@@ -179,6 +179,7 @@ export async function createGatehouse(config: Config, options: GatehouseOptions 
     mail,
     audit,
     config,
+    oauthModels: stores.oauthModels,
   });
   const factorPolicy = new FactorPolicy(stores.totp, config);
   const mfa = new MfaService({

@@ -200,6 +200,7 @@ describe('account lifecycle', () => {
       recoveryCodes: 10,
       passkeys: 1,
       sessions: 1,
+      oauth: 0,
     });
   });
 });

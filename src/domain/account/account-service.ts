@@ -2,6 +2,7 @@ import type { Config } from '../../config/schema.ts';
 import type { PasswordStore, RecoveryCodeStore, TotpStore } from '../../ports/credential-store.ts';
 import type { PasskeyStore } from '../../ports/passkey-store.ts';
 import type { UserRecord } from '../../ports/user-store.ts';
+import type { OAuthModelStore } from '../../ports/oauth-store.ts';
 import type { AuditRecorder } from '../audit/audit-recorder.ts';
 import { accountDeletedNotice } from '../mail/account-templates.ts';
 import type { MailService } from '../mail/mail-service.ts';
@@ -21,6 +22,8 @@ export interface AccountServiceDeps {
   mail: MailService;
   audit: AuditRecorder;
   config: Config;
+  /** The OAuth provider's records (grants, refresh tokens, codes) by account: none go stale. */
+  oauthModels: Pick<OAuthModelStore, 'deleteByAccount'>;
 }
 
 /** Whole-account operations: deletion, and protecting an address's owner from a squatter. */
@@ -39,7 +42,7 @@ export class AccountService {
    * continues with a clean account, and the attempt is audited.
    */
   async removeUnprovenCredentials(user: UserRecord, context: RequestContext): Promise<void> {
-    const { passwords, totp, recoveryCodes, passkeys, tokens, sessions, audit } = this.#deps;
+    const { passwords, totp, recoveryCodes, passkeys, tokens, sessions, audit, oauthModels } = this.#deps;
     const removedPasskeys = await passkeys.listByUser(user.id);
     for (const passkey of removedPasskeys) await passkeys.delete(passkey.id, user.id);
     // Keys avoid words the audit log redacts ("password"): "pwd" as in RFC 8176.
@@ -49,11 +52,15 @@ export class AccountService {
       recoveryCodes: await recoveryCodes.deleteAll(user.id),
       passkeys: removedPasskeys.length,
       sessions: await sessions.revokeAll(user.id),
+      // Apps the account was connected to before the proof: their grants and tokens go too.
+      oauth: await oauthModels.deleteByAccount(user.id),
     };
     await tokens.invalidateForUser(user.id, 'email_change');
     await tokens.invalidateForUser(user.id, 'password_reset');
     const anything =
-      removed.pwd || removed.totp || removed.recoveryCodes + removed.passkeys + removed.sessions > 0;
+      removed.pwd ||
+      removed.totp ||
+      removed.recoveryCodes + removed.passkeys + removed.sessions + removed.oauth > 0;
     // An account with nothing set up is an ordinary first sign-in, not an attempt.
     if (anything) {
       await audit.record(context, {
@@ -70,8 +77,12 @@ export class AccountService {
    * audit entries stay, keyed by the old id, for the record.
    */
   async deleteAccount(user: UserRecord, context: RequestContext): Promise<void> {
-    const { users, mail, audit, config } = this.#deps;
+    const { users, mail, audit, config, oauthModels } = this.#deps;
     await users.delete(user.id);
+    // No foreign key reaches the provider's records: its grants and refresh tokens (the apps
+    // the person connected) go with the account. Provider sessions stay for the audit
+    // subscriber, which ends them and tells the apps (back-channel logout).
+    await oauthModels.deleteByAccount(user.id);
     await audit.record(context, { type: 'account.deleted', outcome: 'success', userId: user.id });
     await mail.enqueue(
       accountDeletedNotice({ appName: config.appName }, { to: user.email, origin: config.origin }),
