@@ -15,7 +15,7 @@ Commands:
   audit export     Write audit events as JSON lines (--since, --until, --type, --user).
   clients …        OAuth clients: add, list, rotate-secret, remove (docs/oauth.md).
   keys rotate      Introduce new OAuth token signing keys.
-  users …          Accounts: show, disable (signs out, revokes OAuth grants), enable, import.
+  users …          Accounts: show, disable (signs out, revokes OAuth grants), enable, delete, import.
   help             Show this help.
 
 Configuration comes from GATEHOUSE_* environment variables and the JSON file named by

@@ -23,6 +23,9 @@ export const usersUsage = `Usage:
       OAuth grants, refresh tokens and connected apps are revoked (docs/operations.md).
   gatehouse users enable --email ADDRESS | --id ID
       Lets a disabled account sign in again.
+  gatehouse users delete --email ADDRESS | --id ID
+      Deletes the account: credentials, sessions and OAuth grants go (its apps get back-channel
+      logout), audit entries stay. Nothing brings it back.
   gatehouse users import --file USERS.jsonl [--dry-run]
       Creates accounts from another system, one JSON object per line: {"email",
       "emailVerified", "displayName", "passwordHash"} (argon2, bcrypt as Auth0's, PBKDF2) or
@@ -149,12 +152,12 @@ async function importCommand(rest: string[]): Promise<number> {
   });
 }
 
-/** `gatehouse users show|disable|enable|import`: the same UserAdministration as the admin API. */
+/** `gatehouse users show|disable|enable|delete|import`: the same UserAdministration as the admin API. */
 export async function usersCommand(args: string[]): Promise<number> {
   try {
     const [sub, ...rest] = args;
     if (sub === 'import') return await importCommand(rest);
-    if (sub !== 'show' && sub !== 'disable' && sub !== 'enable')
+    if (sub !== 'show' && sub !== 'disable' && sub !== 'enable' && sub !== 'delete')
       throw new UsageError(sub ? `Unknown users command "${sub}".` : 'Missing users command.');
     let values: { email?: string | undefined; id?: string | undefined };
     try {
@@ -172,7 +175,10 @@ export async function usersCommand(args: string[]): Promise<number> {
       let out: Record<string, unknown>;
       if (sub === 'show') out = userOut(user);
       else if (sub === 'enable') out = userOut(await administration.enable(user.id, TERMINAL));
-      else {
+      else if (sub === 'delete') {
+        const deleted = await administration.delete(user.id, TERMINAL);
+        out = { ...userOut(deleted.user), deleted: true, oauthRevoked: deleted.oauthRevoked };
+      } else {
         const disabled = await administration.disable(user.id, TERMINAL);
         out = {
           ...userOut(disabled.user),

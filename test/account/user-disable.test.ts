@@ -201,6 +201,36 @@ describe('disabling a user', () => {
     assert.equal((await alice.get('/api/v1/session')).status, 200);
   });
 
+  test('delete: the account, its sessions and its apps’ grants go; the audit log keeps the record', async () => {
+    const erin = new TestClient(server.url);
+    const erinId = await signInWithEmail(server, erin, 'erin@example.com');
+    const config = await discover(server, WEB_APP);
+    const tokens = await codeFlow(server, erin, config, OFFLINE);
+    const self = await admin.delete(`${USERS}/${adminId}`);
+    assert.equal(self.status, 409);
+    assert.equal(self.body.error.reason, 'self');
+    assert.equal((await admin.delete(`${USERS}/usr_nobody`)).status, 404);
+    // Not an administrator: refused, nothing deleted.
+    assert.equal((await erin.delete(`${USERS}/${erinId}`)).status, 403);
+
+    const deleted = await admin.delete(`${USERS}/${erinId}`);
+    assert.equal(deleted.status, 200, deleted.text);
+    assert.equal(deleted.body.user.email, 'erin@example.com');
+    assert.ok(deleted.body.oauthRevoked >= 2, 'the grant and its refresh token');
+    assert.equal(await server.services.users.findById(erinId), undefined);
+    assert.equal((await erin.get('/api/v1/session')).status, 401);
+    assert.equal(
+      (await refusalOf(client.refreshTokenGrant(config, tokens.refresh_token!))).error,
+      'invalid_grant',
+    );
+    const [event] = await audited('user.deleted', erinId);
+    assert.equal(event?.actorId, adminId);
+    assert.equal(event?.details['via'], 'api');
+    assert.ok((await audited('sign_in.email_link', erinId)).length > 0, 'earlier events stay');
+    // The address is free again: signing in with it makes a new, empty account.
+    assert.notEqual(await signInWithEmail(server, new TestClient(server.url), 'erin@example.com'), erinId);
+  });
+
   test('a change needs a recent sign-in (step-up); unknown user 404; no disabling oneself', async () => {
     const carolId = await signInWithEmail(server, new TestClient(server.url), 'carol@example.com');
     assert.equal((await admin.post(`${USERS}/usr_nobody/disable`)).status, 404);
@@ -221,12 +251,12 @@ describe('disabling a user', () => {
   });
 });
 
-describe('gatehouse users disable|enable (CLI)', () => {
+describe('gatehouse users disable|enable|delete (CLI)', () => {
   const SECRET = 'test-secret-0123456789abcdefghijklmnopqrstuvwxyz';
   const run = (args: string[], dataDir: string) =>
     runCli(args, { GATEHOUSE_DATA_DIR: dataDir, GATEHOUSE_SECRET: SECRET });
 
-  test('disables by email through the same operation (sessions and grants revoked, audited), then enables', async () => {
+  test('disables by email through the same operation (sessions and grants revoked, audited), enables, deletes', async () => {
     const server = await startOAuthGatehouse({}, { ...liftedRateLimits(), secret: SECRET });
     try {
       const dave = new TestClient(server.url);
@@ -261,6 +291,18 @@ describe('gatehouse users disable|enable (CLI)', () => {
       assert.equal(enabled.status, 0, enabled.stderr);
       assert.equal(JSON.parse(enabled.stdout).disabledAt, null);
       assert.equal(await signInWithEmail(server, new TestClient(server.url), 'dave@example.com'), daveId);
+
+      const deleted = await run(['users', 'delete', '--email', 'dave@example.com'], dataDir);
+      assert.equal(deleted.status, 0, deleted.stderr);
+      assert.equal(JSON.parse(deleted.stdout).deleted, true);
+      assert.equal(await server.services.users.findById(daveId), undefined);
+      const [removal] = await server.services.stores.audit.list({
+        type: 'user.deleted',
+        userId: daveId,
+        limit: 1,
+      });
+      assert.equal(removal?.details['via'], 'cli');
+      assert.equal((await run(['users', 'delete', '--id', daveId], dataDir)).status, 1, 'gone already');
     } finally {
       await server.close();
     }

@@ -164,6 +164,12 @@ describe('the admin page in Chromium', { skip: skipUnlessChromium() }, () => {
     await page.getByRole('button', { name: 'Enable account' }).click();
     await page.locator('#user-state', { hasText: 'Enabled' }).waitFor();
     assert.equal((await server.services.stores.users.findById(bobId))?.disabledAt, null);
+
+    // And delete (the confirmation dialog is accepted by the page's dialog handler).
+    await page.getByRole('button', { name: 'Delete account' }).click();
+    await page.locator('#user-deleted').waitFor();
+    assert.equal(await server.services.stores.users.findById(bobId), undefined);
+    assert.match(await statusText(page), /bob@example\.com is deleted/);
   });
 
   test('OAuth clients: config clients read-only; add one with its secret shown once, rotate it, remove it', async () => {

@@ -16,6 +16,8 @@ export const auditEventTypes = {
   'user.disabled':
     'An administrator disabled an account: its sessions and OAuth grants were revoked (actor: the administrator, null from the CLI; details: via, counts).',
   'user.enabled': 'An administrator enabled a disabled account again (actor: the administrator).',
+  'user.deleted':
+    'An administrator deleted an account: credentials, sessions and OAuth grants went, audit entries stay (actor: the administrator, null from the CLI; details: via, counts).',
   'user.imported':
     'An account was imported from another system with `gatehouse users import` (details: whether its address was verified there, which kind of password hash it brought).',
   'sign_in.account_disabled':

@@ -40,6 +40,7 @@ const SESSION_ENDING_EVENTS: ReadonlySet<AuditEventType> = new Set<AuditEventTyp
   'account.deleted',
   'account.unproven_credentials_removed',
   'user.disabled',
+  'user.deleted',
 ]);
 
 /** The part of a stored provider session (oidc-provider's Session model) this reads. */

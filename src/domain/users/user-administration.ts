@@ -114,6 +114,29 @@ export class UserAdministration {
     return user;
   }
 
+  /**
+   * Deletes the account (an erasure request, a leaver): its credentials and sessions go with the
+   * row (foreign keys cascade), its OAuth grants and tokens explicitly (none reach the provider's
+   * records); audit entries stay, keyed by the old id. The provider sessions end by back-channel
+   * logout on the `user.deleted` event, which tells the apps. No mail: the operator acts on the
+   * person's behalf or against an abuser, and either way tells them in their own words.
+   */
+  async delete(userId: string, by: UserAdministrator): Promise<{ user: UserRecord; oauthRevoked: number }> {
+    const user = await this.#users.findById(userId);
+    if (!user) throw new UserAdministrationError('not_found', 'No such user.');
+    const oauthRevoked = await this.#oauth.deleteByAccount(userId);
+    if (!(await this.#users.delete(userId))) throw new UserAdministrationError('not_found', 'No such user.');
+    await this.#audit.record(by.context, {
+      type: 'user.deleted',
+      outcome: 'success',
+      userId,
+      actorId: by.actorId,
+      sessionId: by.sessionId,
+      details: { via: by.via, oauthRevoked },
+    });
+    return { user, oauthRevoked };
+  }
+
   /** Sets or clears the flag and returns the account as it now stands. */
   async #setDisabled(userId: string, at: number | null): Promise<UserRecord> {
     const user = (await this.#users.setDisabled(userId, at)) ? await this.#users.findById(userId) : undefined;

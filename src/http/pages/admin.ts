@@ -63,7 +63,7 @@ function forbiddenPage(c: Context<AppEnv>, assets: ClientAssets): Response {
 function usersPanel(): SafeHtml {
   return html`<section class="panel" aria-labelledby="users-title">
 <h2 id="users-title">Users</h2>
-<p class="panel-intro">Find an account by its email address. Disabling it signs it out everywhere and revokes every app it allowed; enabling it lets it sign in again, but brings nothing revoked back.</p>
+<p class="panel-intro">Find an account by its email address. Disabling it signs it out everywhere and revokes every app it allowed; enabling it lets it sign in again, but brings nothing revoked back. Deleting it removes it for good (its audit events stay).</p>
 <form id="user-search" class="form form-inline" role="search" novalidate>
 <div class="field">
 <label for="user-email">Email address</label>

@@ -46,6 +46,12 @@ async function administrator(c: Context<AppEnv>): Promise<UserAdministrator> {
   return { context: c.get('requestContext'), actorId: user.id, sessionId: session.id, via: 'api' };
 }
 
+/** An administrator locking themselves out is a mistake, never an intent worth serving. */
+function refuseSelf(userId: string, by: UserAdministrator, what: string): void {
+  if (userId === by.actorId)
+    throw new AppError('conflict', `You cannot ${what} your own account.`, { extra: { reason: 'self' } });
+}
+
 function toAppError(error: unknown): unknown {
   return error instanceof UserAdministrationError ? new AppError('not_found', 'No such user.') : error;
 }
@@ -104,12 +110,7 @@ export function mountAdminUserRoutes(app: Hono<AppEnv>, registry: OpenApiRegistr
     async (c) => {
       const by = await administrator(c);
       const userId = c.req.param('userId') ?? '';
-      // An administrator locking themselves out is a mistake, never an intent worth serving.
-      if (userId === by.actorId) {
-        throw new AppError('conflict', 'You cannot disable your own account.', {
-          extra: { reason: 'self' },
-        });
-      }
+      refuseSelf(userId, by, 'disable');
       const disabled = await c
         .get('services')
         .userAdministration.disable(userId, by)
@@ -144,6 +145,43 @@ export function mountAdminUserRoutes(app: Hono<AppEnv>, registry: OpenApiRegistr
           throw toAppError(error);
         });
       return c.json({ user: adminUserJson(user) });
+    },
+  );
+
+  apiRoute(
+    app,
+    registry,
+    {
+      method: 'delete',
+      path: `${BASE}/:userId`,
+      summary:
+        'Delete an account (administrators, step-up): credentials, sessions and OAuth grants go; audit entries stay',
+      tag: TAG,
+      auth: true,
+      responses: {
+        200: {
+          description: 'Deleted, with what it was',
+          schema: z.object({
+            user: adminUserSchema,
+            oauthRevoked: z.number().describe('OAuth grants, codes and tokens deleted'),
+          }),
+        },
+        403: refusals[403],
+        404: refusals[404],
+        409: { description: 'An administrator cannot delete their own account (`conflict`, reason `self`)' },
+      },
+    },
+    async (c) => {
+      const by = await administrator(c);
+      const userId = c.req.param('userId') ?? '';
+      refuseSelf(userId, by, 'delete');
+      const deleted = await c
+        .get('services')
+        .userAdministration.delete(userId, by)
+        .catch((error: unknown) => {
+          throw toAppError(error);
+        });
+      return c.json({ user: adminUserJson(deleted.user), oauthRevoked: deleted.oauthRevoked });
     },
   );
 }

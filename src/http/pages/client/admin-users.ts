@@ -73,6 +73,11 @@ function userCard(user: AdminUser): HTMLElement {
           ),
       el(
         'button',
+        { type: 'button', class: 'button button-danger', 'data-action': 'delete' },
+        'Delete account',
+      ),
+      el(
+        'button',
         { type: 'button', class: 'button button-link', 'data-action': 'events' },
         'Show its events',
       ),
@@ -80,7 +85,7 @@ function userCard(user: AdminUser): HTMLElement {
   );
 }
 
-/** The Users panel: find an account by address, disable or enable it (step-up when due). */
+/** The Users panel: find an account by address, disable, enable or delete it (step-up when due). */
 export function initAdminUsers(hooks: UserHooks): void {
   const form = byId<HTMLFormElement>('user-search');
   const input = byId<HTMLInputElement>('user-email');
@@ -134,6 +139,23 @@ export function initAdminUsers(hooks: UserHooks): void {
         show(done.user);
         messages.status(
           `${done.user.email} is disabled: ${plural(done.sessionsRevoked, 'session', 'sessions')} ended, ${plural(done.oauthRevoked, 'OAuth grant, code or token', 'OAuth grants, codes and tokens')} revoked.`,
+        );
+        hooks.changed();
+        return;
+      }
+      case 'delete': {
+        const question = `Delete ${user.email}? Its passkeys, password, sessions and connected apps go for good; the audit log keeps its events.`;
+        if (!window.confirm(question)) return;
+        const done = await run(button, 'Deleting…', () =>
+          withStepUp(() => api<{ user: AdminUser; oauthRevoked: number }>('DELETE', path)),
+        );
+        if (!done) return;
+        shown = null;
+        result.replaceChildren(
+          el('p', { class: 'empty', id: 'user-deleted' }, `${done.user.email} was deleted.`),
+        );
+        messages.status(
+          `${done.user.email} is deleted, with ${plural(done.oauthRevoked, 'OAuth grant, code or token', 'OAuth grants, codes and tokens')}.`,
         );
         hooks.changed();
         return;
