@@ -96,6 +96,7 @@ describe('path tricks', () => {
       // Administrators only, behind step-up: nothing a stranger can reach.
       'POST /api/v1/admin/users/:userId/disable',
       'POST /api/v1/admin/users/:userId/enable',
+      'DELETE /api/v1/admin/users/:userId',
     ]);
     const limited = new Set(limitedRoutes.map((route) => `${route.method} ${route.path}`));
     for (const [path, operations] of Object.entries(document.paths)) {
