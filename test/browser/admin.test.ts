@@ -143,6 +143,8 @@ describe('the admin page in Chromium', { skip: skipUnlessChromium() }, () => {
     assert.equal(await rows.count(), 50);
     assert.equal(await page.locator('#audit-rows tr:not([data-type="profile.updated"])').count(), 0);
     await page.getByRole('button', { name: 'Older events' }).click();
+    // The last page's rows, then no button for more (in whichever order the page does them).
+    await rows.nth(54).waitFor();
     await page.getByRole('button', { name: 'Older events' }).waitFor({ state: 'hidden' });
     assert.equal(await rows.count(), 55);
     const seqs = await rows.evaluateAll((all) => all.map((row) => Number(row.getAttribute('data-seq'))));
