@@ -155,6 +155,14 @@ describe('OAuth provider: back-channel logout', () => {
     receiver.reset();
   });
 
+  /** An administrator through the admin API, as the disable and delete tests act. */
+  const BY_API = {
+    context: { ip: null, userAgent: null, requestId: null },
+    actorId: null,
+    sessionId: null,
+    via: 'api',
+  } as const;
+
   /** Verifies a logout token as §2.6 asks an app to, and returns its claims. */
   async function verifyLogoutToken(token: string, audience: string): Promise<JWTPayload> {
     const { payload, protectedHeader } = await jwtVerify(token, jwks, {
@@ -283,24 +291,14 @@ describe('OAuth provider: back-channel logout', () => {
   test('disabling the user ends their provider sessions and tells the apps', async () => {
     const { userId, tokens } = await signedInWith('bcl-disabled@example.com', [withSid]);
     const sid = tokens[0]?.claims()?.['sid'];
-    await server.services.userAdministration.disable(userId, {
-      context: { ip: null, userAgent: null, requestId: null },
-      actorId: null,
-      sessionId: null,
-      via: 'api',
-    });
+    await server.services.userAdministration.disable(userId, BY_API);
     await expectSessionEnded(userId, sid);
   });
 
   test('an administrator deleting the user ends their provider sessions and tells the apps', async () => {
     const { userId, tokens } = await signedInWith('bcl-deleted@example.com', [withSid]);
     const sid = tokens[0]?.claims()?.['sid'];
-    await server.services.userAdministration.delete(userId, {
-      context: { ip: null, userAgent: null, requestId: null },
-      actorId: null,
-      sessionId: null,
-      via: 'api',
-    });
+    await server.services.userAdministration.delete(userId, BY_API);
     await expectSessionEnded(userId, sid);
   });
 
