@@ -30,17 +30,41 @@ export async function requireRecentAuth(
   const factors = [...new Set([...stepUpFactors(standing), ...(options.factors ?? [])])];
   const recent = services.clock.now() - auth.session.authTime <= maxAgeMs;
   if (recent && factors.every((factor) => auth.session.amr.includes(factor))) return auth;
+  throw new AppError('step_up_required', 'Confirm it’s you to continue.', {
+    extra: { maxAge: Math.floor(maxAgeMs / 1000), ...(await stepUpRequirement(c, auth, options.factors)) },
+  });
+}
+
+/** What a re-authentication must prove, and the ways this user has to prove it. */
+export interface StepUpRequirement {
+  /** amr values the new session must carry: the factor policy's, and `extra`. */
+  factors: string[];
+  methods: Array<'passkey' | 'email' | 'password'>;
+  /** 'totp' when an authenticator code must come with the one-factor ways (email, password). */
+  secondFactor: 'totp' | null;
+}
+
+/**
+ * The step-up prompt's brief (src/http/pages/client/step-up-methods.ts reads it): in the 403
+ * above, and on the OAuth provider's re-authentication page (pages/interaction.ts).
+ */
+export async function stepUpRequirement(
+  c: Context<AppEnv>,
+  auth: ValidatedSession,
+  extra: readonly string[] = [],
+): Promise<StepUpRequirement> {
+  const services = c.get('services');
+  const standing = await services.factorPolicy.standing(auth.user.id);
   const hasPasskey = (await services.passkeys.list(auth.user)).length > 0;
   const hasPassword =
     services.config.passwords.enabled && (await services.stores.passwords.find(auth.user.id)) !== undefined;
-  throw new AppError('step_up_required', 'Confirm it’s you to continue.', {
-    extra: {
-      maxAge: Math.floor(maxAgeMs / 1000),
-      factors,
-      // Which re-authentications this user can do, and whether an authenticator code must come
-      // with the ones that are a single factor (email, password).
-      methods: [...(hasPasskey ? ['passkey'] : []), 'email', ...(hasPassword ? ['password'] : [])],
-      secondFactor: standing.secondFactorEnrolled ? 'totp' : null,
-    },
-  });
+  return {
+    factors: [...new Set([...stepUpFactors(standing), ...extra])],
+    methods: [
+      ...(hasPasskey ? ['passkey' as const] : []),
+      'email',
+      ...(hasPassword ? ['password' as const] : []),
+    ],
+    secondFactor: standing.secondFactorEnrolled ? 'totp' : null,
+  };
 }

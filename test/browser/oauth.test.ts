@@ -62,7 +62,7 @@ describe('OAuth provider in Chromium', { skip: skipUnlessChromium() }, () => {
     return url;
   }
 
-  test('code + PKCE: sign in with an emailed code, create a passkey, consent; later a passkey re-authentication (prompt=login)', async () => {
+  test('code + PKCE: sign in with an emailed code, create a passkey, consent; a passkey step-up (prompt=login, acr_values=phr); signed out, a passkey sign-in and consent', async () => {
     const device = await newContextWithAuthenticator(browser);
     devices.push(device);
     const { page } = device;
@@ -97,13 +97,17 @@ describe('OAuth provider in Chromium', { skip: skipUnlessChromium() }, () => {
     assert.deepEqual(tokens.claims()?.amr, ['otp']);
     assert.equal((await device.credentials()).length, 1);
 
-    // 3. prompt=login: the signed-in user must sign in again, this time with the passkey;
-    //    consent is remembered, so the browser goes straight back to the app.
-    const second = await authorizationRequest(config, { prompt: 'login' });
+    // 3. prompt=login with acr_values=phr: the signed-in user confirms it's them by step-up,
+    //    and only a passkey is offered (an emailed code is not phishing-resistant); consent is
+    //    remembered, so the browser goes straight back to the app.
+    const second = await authorizationRequest(config, { prompt: 'login', acr_values: 'phr' });
     await page.goto(second.url.href);
-    await page.waitForURL(/\/sign-in\?.*reauth=1/);
+    await page.getByRole('heading', { name: "Confirm it's you" }).first().waitFor();
+    const dialog = page.locator('#step-up');
+    await dialog.getByRole('button', { name: 'Use a passkey' }).waitFor();
+    assert.equal(await dialog.getByRole('button', { name: 'Email me a code' }).isVisible(), false);
     const again = await arriveAtApp(page, () =>
-      page.getByRole('button', { name: 'Sign in with a passkey' }).click(),
+      dialog.getByRole('button', { name: 'Use a passkey' }).click(),
     );
     const reauthenticated = await client.authorizationCodeGrant(config, again, {
       pkceCodeVerifier: second.verifier,
@@ -124,6 +128,24 @@ describe('OAuth provider in Chromium', { skip: skipUnlessChromium() }, () => {
     await assert.rejects(
       client.refreshTokenGrant(config, reauthenticated.refresh_token ?? tokens.refresh_token ?? 'x'),
     );
+
+    // 5. Signed out, the user comes back through the app: signs in with the passkey on the
+    //    sign-in page and, the app having been disconnected, answers consent again.
+    await page.getByRole('button', { name: 'Sign out', exact: true }).click();
+    await page.waitForURL(/\/sign-in/);
+    const third = await authorizationRequest(config);
+    await page.goto(third.url.href);
+    await page.waitForURL(/\/sign-in\?/);
+    await page.getByRole('button', { name: 'Sign in with a passkey' }).click();
+    await page.getByRole('heading', { name: 'Example App wants to access your account' }).waitFor();
+    const back = await arriveAtApp(page, () => page.getByRole('button', { name: 'Allow' }).click());
+    const viaPasskey = await client.authorizationCodeGrant(config, back, {
+      pkceCodeVerifier: third.verifier,
+      expectedState: third.state,
+      expectedNonce: third.nonce,
+    });
+    assert.equal(viaPasskey.claims()?.acr, 'phr');
+    assert.deepEqual(viaPasskey.claims()?.amr, ['pop', 'user', 'mfa']);
   });
 
   /** Signs a fresh browser in through an authorization request (email code, consent) and returns its tokens. */

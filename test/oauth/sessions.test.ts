@@ -13,7 +13,7 @@ import {
   WEB_APP,
 } from '../support/oauth.ts';
 import type { TestServer } from '../support/server.ts';
-import { signInWithEmail } from '../support/sign-in.ts';
+import { reauthenticateByEmail, signInWithEmail } from '../support/sign-in.ts';
 
 /** Fills in and submits the provider's logout form like a browser would (the button's name/value included). */
 async function submitLogout(agent: TestClient, page: string, logout: boolean) {
@@ -92,21 +92,36 @@ describe('OAuth provider: Gatehouse sessions, prompts and logout', () => {
     assert.ok(next.claims()!.auth_time! > before);
   });
 
-  test('max_age=1: a sign-in older than a second must be repeated', async () => {
+  /**
+   * The interaction page that asks a signed-in user to confirm it's them (step-up), read from
+   * where followAuthorization stopped: its uid, and the step-up brief it hands the prompt.
+   */
+  function reauthenticationPage(outcome: Awaited<ReturnType<typeof followAuthorization>>) {
+    const text = outcome.stoppedAt && 'text' in outcome.stoppedAt ? outcome.stoppedAt.text : '';
+    assert.match(text, /data-page="oauth-reauth"/, 'the re-authentication page');
+    const uid = /data-uid="([^"]+)"/.exec(text)?.[1];
+    const brief = /data-requirement="([^"]+)"/.exec(text)?.[1];
+    assert.ok(uid && brief);
+    return {
+      resume: new URL(`/interaction/${uid}`, server.url),
+      requirement: JSON.parse(brief.replace(/&quot;/g, '"').replace(/&amp;/g, '&')),
+      text,
+    };
+  }
+
+  test('max_age=1: a sign-in older than a second must be repeated, by step-up', async () => {
     const { agent, config } = await signedInWithGrant('max-age@example.com');
+    const before = (await agent.get('/api/v1/session')).body;
     await new Promise((resolve) => setTimeout(resolve, 1100));
     const request = await authorizationRequest(config, { max_age: '1' });
-    const outcome = await followAuthorization(server, agent, request.url);
-    assert.ok(outcome.signIn, 'sent to sign in again');
-    assert.equal(outcome.signIn.searchParams.get('reauth'), '1');
-    const signInPage = await agent.get(outcome.signIn.pathname + outcome.signIn.search);
-    assert.equal(signInPage.status, 200, 'the sign-in form, although signed in');
-    await signInWithEmail(server, agent, 'max-age@example.com');
-    const resumed = await followAuthorization(
-      server,
-      agent,
-      new URL(outcome.signIn.searchParams.get('redirectTo')!, server.url),
-    );
+    const page = reauthenticationPage(await followAuthorization(server, agent, request.url));
+    assert.deepEqual(page.requirement, { factors: [], methods: ['email'], secondFactor: null });
+    assert.match(page.text, /Not max-age@example\.com\? <a href="\/sign-in\?[^"]*reauth=1/);
+    // Coming back without re-authenticating changes nothing.
+    reauthenticationPage(await followAuthorization(server, agent, page.resume));
+    const reauthenticated = await reauthenticateByEmail(server, agent, 'max-age@example.com');
+    assert.equal(reauthenticated.status, 200, reauthenticated.text);
+    const resumed = await followAuthorization(server, agent, page.resume);
     const tokens = await client.authorizationCodeGrant(config, resumed.callback!, {
       pkceCodeVerifier: request.verifier,
       expectedState: request.state,
@@ -114,14 +129,40 @@ describe('OAuth provider: Gatehouse sessions, prompts and logout', () => {
       maxAge: 1,
     });
     assert.ok(Date.now() / 1000 - tokens.claims()!.auth_time! <= 2);
+    const after = (await agent.get('/api/v1/session')).body;
+    assert.notEqual(after.session.id, before.session.id, 'the step-up issued a new session');
+    assert.equal(after.user.id, before.user.id, 'for the same user');
   });
 
-  test('max_age=0: one new sign-in is enough (no loop)', async () => {
+  test('max_age=0: one step-up is enough (no loop)', async () => {
     const { agent, config } = await signedInWithGrant('max-age-zero@example.com');
     const request = await authorizationRequest(config, { max_age: '0' });
+    const page = reauthenticationPage(await followAuthorization(server, agent, request.url));
+    await reauthenticateByEmail(server, agent, 'max-age-zero@example.com');
+    const resumed = await followAuthorization(server, agent, page.resume);
+    assert.ok(resumed.callback?.searchParams.get('code'));
+  });
+
+  test('prompt=login forces a re-authentication even with a fresh session', async () => {
+    const { agent, config } = await signedInWithGrant('prompt-login@example.com');
+    const request = await authorizationRequest(config, { prompt: 'login' });
+    const page = reauthenticationPage(await followAuthorization(server, agent, request.url));
+    // Coming back without re-authenticating does not satisfy it.
+    await new Promise((resolve) => setTimeout(resolve, 1100));
+    reauthenticationPage(await followAuthorization(server, agent, page.resume));
+    await reauthenticateByEmail(server, agent, 'prompt-login@example.com');
+    const resumed = await followAuthorization(server, agent, page.resume);
+    assert.ok(resumed.callback?.searchParams.get('code'));
+  });
+
+  test('prompt=login: a signed-out user is sent to the sign-in page and comes back', async () => {
+    const agent = new TestClient(server.url);
+    const config = await discover(server, WEB_APP);
+    const request = await authorizationRequest(config, { prompt: 'login' });
     const outcome = await followAuthorization(server, agent, request.url);
-    assert.ok(outcome.signIn);
-    await signInWithEmail(server, agent, 'max-age-zero@example.com');
+    assert.ok(outcome.signIn, 'sent to sign in');
+    assert.equal(outcome.signIn.searchParams.get('reauth'), null);
+    await signInWithEmail(server, agent, 'prompt-login-out@example.com');
     const resumed = await followAuthorization(
       server,
       agent,
@@ -130,19 +171,21 @@ describe('OAuth provider: Gatehouse sessions, prompts and logout', () => {
     assert.ok(resumed.callback?.searchParams.get('code'));
   });
 
-  test('prompt=login forces a new sign-in even with a fresh session', async () => {
-    const { agent, config } = await signedInWithGrant('prompt-login@example.com');
+  test('cancelling the re-authentication: access_denied at the client, audited', async () => {
+    const { agent, config, userId } = await signedInWithGrant('cancel-login@example.com');
     const request = await authorizationRequest(config, { prompt: 'login' });
-    const outcome = await followAuthorization(server, agent, request.url);
-    assert.ok(outcome.signIn);
-    assert.equal(outcome.signIn.searchParams.get('reauth'), '1');
-    // Coming back without signing in again does not satisfy it.
-    const back = new URL(outcome.signIn.searchParams.get('redirectTo')!, server.url);
-    await new Promise((resolve) => setTimeout(resolve, 1100));
-    assert.ok((await followAuthorization(server, agent, back)).signIn, 'still asked to sign in');
-    await signInWithEmail(server, agent, 'prompt-login@example.com');
-    const resumed = await followAuthorization(server, agent, back);
-    assert.ok(resumed.callback?.searchParams.get('code'));
+    const page = reauthenticationPage(await followAuthorization(server, agent, request.url));
+    const answer = await agent.post(`${page.resume.pathname}/abandon`, {});
+    assert.equal(answer.status, 200, answer.text);
+    const back = await followAuthorization(server, agent, new URL(answer.body.redirectTo, server.url));
+    assert.equal(back.callback?.searchParams.get('error'), 'access_denied');
+    assert.equal(back.callback?.searchParams.get('state'), request.state);
+    const events = await server.services.stores.audit.list({
+      userId,
+      type: 'oauth.reauthentication_abandoned',
+      limit: 5,
+    });
+    assert.equal(events.length, 1);
   });
 
   test('RP-initiated logout with a valid id_token_hint: no question, back to the app, signed out of Gatehouse', async () => {

@@ -77,3 +77,20 @@ export async function unverifiedSession(server: TestServer, id: string, email: s
   if (check.status !== 200) throw new Error(`session for ${email} refused: ${check.status}`);
   return client;
 }
+
+/**
+ * Step-up by emailed code (POST /api/v1/reauth/email, then …/verify): the client gets a new,
+ * re-authenticated session. Returns the verify answer.
+ */
+export async function reauthenticateByEmail(
+  server: TestServer,
+  client: TestClient,
+  email: string,
+): Promise<TestResponse<any>> {
+  const before = (await server.services.stores.devMailbox.list({ to: email, limit: 1 }))[0]?.id;
+  const requested = await client.post('/api/v1/reauth/email');
+  if (requested.status !== 202)
+    throw new Error(`reauth request failed: ${requested.status} ${requested.text}`);
+  const { code } = readSignInMail(await newSignInMail(server, email, before));
+  return client.post('/api/v1/reauth/email/verify', { code });
+}

@@ -75,6 +75,8 @@ export const auditEventTypes = {
   'rate_limit.counter_recovered': 'The shared rate-limit counters (Redis) answer again and are used.',
   'oauth.consent_granted': 'The user allowed an app what it asked for (details: client, scopes, resources).',
   'oauth.consent_denied': 'The user refused an app’s authorization request.',
+  'oauth.reauthentication_abandoned':
+    'An app asked for a fresh or stronger sign-in (prompt=login, max_age, acr_values) and the user cancelled it (details: client, acr values).',
   'oauth.app_revoked': 'The user revoked a connected app: its grants and tokens were deleted.',
   'oauth.refresh_token_reused':
     'A rotated refresh token was presented again outside the grace window: the whole grant was revoked.',

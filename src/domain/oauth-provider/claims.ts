@@ -28,6 +28,27 @@ export function acrFor(amr: readonly string[]): string {
     : ACR_BASIC;
 }
 
+/** The classes this server can meet, weakest first. */
+const KNOWN_ACRS: readonly string[] = [ACR_BASIC, ACR_PHISHING_RESISTANT];
+
+/**
+ * Whether a sign-in with these methods meets an authorization request's `acr_values` (OpenID
+ * Connect Core §3.1.2.1; the client's answer to a resource server's RFC 9470 step-up
+ * challenge). Any class this server knows among the values will do, so `phr` alone asks for a
+ * passkey and a list naming the basic class accepts any sign-in. Values this server has never
+ * heard of are ignored: acr_values are a request, and demanding an unknown class could only
+ * end the sign-in; the token's `acr` tells the client what it got.
+ */
+export function acrSatisfied(requested: readonly string[], amr: readonly string[]): boolean {
+  const known = requested.filter((value) => KNOWN_ACRS.includes(value));
+  return known.length === 0 || known.includes(acrFor(amr));
+}
+
+/** The space-separated `acr_values` parameter as a list (empty when absent). */
+export function acrValuesOf(parameter: unknown): string[] {
+  return typeof parameter === 'string' ? parameter.split(' ').filter(Boolean) : [];
+}
+
 /** The standard claims of a user, restricted to the requested scopes. */
 export function userClaims(user: UserRecord, scopes: ReadonlySet<string>): Record<string, unknown> {
   const claims: Record<string, unknown> = { sub: user.id };

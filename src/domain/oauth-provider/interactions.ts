@@ -5,6 +5,7 @@ import type { AuditRecorder } from '../audit/audit-recorder.ts';
 import type { RequestContext } from '../request-context.ts';
 import type { ClientRegistry } from './client-registry.ts';
 import type { ConnectedApps } from './connected-apps.ts';
+import { acrSatisfied, acrValuesOf } from './claims.ts';
 import { loginFor, type SignedInSession } from './session-link.ts';
 
 /** One step of an authorization request that needs the user, in Gatehouse's terms. */
@@ -24,6 +25,8 @@ export interface InteractionView {
   /** The account of the provider session, when there is one. */
   accountId: string | null;
   maxAgeSeconds: number | null;
+  /** The request's acr_values (OIDC Core §3.1.2.1), in the client's order; empty for none. */
+  acrValues: string[];
   /** For prompt=login: the Gatehouse session that was current when the user was sent to sign in again ('' for none). */
   signInAfter: string | null;
   /** What the user is asked to grant now. */
@@ -97,6 +100,7 @@ export class Interactions {
       device: details.deviceCode !== undefined,
       accountId: details.session?.accountId ?? null,
       maxAgeSeconds: Number.isInteger(maxAge) && maxAge >= 0 ? maxAge : null,
+      acrValues: acrValuesOf(details.params['acr_values']),
       signInAfter: details.result?.gatehouse?.signInAfter ?? null,
       scopes: missingOIDCScope,
       claims: missingOIDCClaims,
@@ -108,8 +112,8 @@ export class Interactions {
    * Whether the Gatehouse session is enough for this login step (OIDC Core §3.1.2.1):
    * prompt=login wants a sign-in that happened after the request, so it is enough only once the
    * user signed in again after being sent to (markSignInRequested records the session they left
-   * with; every sign-in makes a new one); max_age wants one within that many seconds, or since
-   * the request arrived.
+   * with; every sign-in and every step-up makes a new one); max_age wants one within that many
+   * seconds, or since the request arrived; acr_values want a sign-in of that class (claims.ts).
    */
   recentEnough(view: InteractionView, session: SignedInSession): boolean {
     if (
@@ -124,7 +128,47 @@ export class Interactions {
       this.#clock.now() - session.authTime > view.maxAgeSeconds * 1000
     )
       return false;
-    return true;
+    return acrSatisfied(view.acrValues, session.amr);
+  }
+
+  /**
+   * Whether this login step asks for a stronger class of sign-in than the session's: then only
+   * a passkey can satisfy it, and the step-up prompt offers nothing else.
+   */
+  wantsStrongerClass(view: InteractionView, session: SignedInSession): boolean {
+    return !acrSatisfied(view.acrValues, session.amr);
+  }
+
+  /**
+   * The user gave up re-authenticating (the prompt's Cancel): the client hears
+   * unmet_authentication_requirements when the request asked for a class of sign-in the user
+   * did not reach (OIDC Core 1.0 errata set 2 §3.1.2.6), else access_denied.
+   */
+  async abandon(
+    request: IncomingMessage,
+    response: ServerResponse,
+    view: InteractionView,
+    session: SignedInSession | null,
+    context: RequestContext,
+  ): Promise<string> {
+    const unmet = session !== null && this.wantsStrongerClass(view, session);
+    await this.#audit.record(context, {
+      type: 'oauth.reauthentication_abandoned',
+      outcome: 'failure',
+      userId: session?.userId ?? null,
+      details: { clientId: view.clientId, acrValues: view.acrValues },
+    });
+    return this.#provider().interactionResult(
+      request,
+      response,
+      unmet
+        ? {
+            error: 'unmet_authentication_requirements',
+            error_description: 'The sign-in the application asked for did not take place',
+          }
+        : { error: 'access_denied', error_description: 'End-User aborted interaction' },
+      { mergeWithLastSubmission: false },
+    );
   }
 
   /** Before sending the user to sign in for this interaction: remembers which session (if any) they had. */

@@ -33,6 +33,7 @@ import { type ProviderPages, providerResponses, setProviderCsp } from './provide
 import { buildConfiguration, INTERACTION_PATH, PROVIDER_ENDPOINT_PATHS } from './provider-config.ts';
 import { routeAdditions } from './route-additions.ts';
 import { type SessionBridge, sameSignIn } from './session-link.ts';
+import { acrSatisfied, acrValuesOf } from './claims.ts';
 import { createAdapterFactory } from './sql-adapter.ts';
 import { type KeySet, SigningKeys } from './signing-keys.ts';
 import { auditReplays, type ReplayEvent, withRefreshGrace } from './token-grants.ts';
@@ -216,11 +217,12 @@ export class OAuthProvider {
         gatehouseSessionCurrent: async (ctx) => {
           const session = await sessions.fromCookies(ctx.get('cookie') || undefined);
           if (!session || !sameSignIn(session, ctx.oidc.session)) return false;
+          // A login just finished on the interaction page met max_age and acr_values there.
+          if (ctx.oidc.result?.login !== undefined) return true;
           const maxAge = Number(ctx.oidc.params?.['max_age']);
           return (
-            ctx.oidc.result?.login !== undefined ||
-            Number.isNaN(maxAge) ||
-            clock.now() - session.authTime <= maxAge * 1000
+            (Number.isNaN(maxAge) || clock.now() - session.authTime <= maxAge * 1000) &&
+            acrSatisfied(acrValuesOf(ctx.oidc.params?.['acr_values']), session.amr)
           );
         },
         loadExistingGrant: (ctx) => this.interactions.loadExistingGrant(ctx),

@@ -39,8 +39,10 @@ declare module 'oidc-provider' {
     readonly entities: {
       readonly IdTokenHint?: { payload: { sub?: string; aud?: string | string[] } };
       readonly Grant?: GrantInstance;
-      /** The device code a user code was found for (code_verification, device_resume). */
-      readonly DeviceCode?: { readonly clientId: string };
+      /** The code being exchanged at the token endpoint: when and how the user signed in. */
+      readonly AuthorizationCode?: SignInRecord;
+      /** The device code a user code was found for (code_verification, device_resume), or being exchanged. */
+      readonly DeviceCode?: { readonly clientId: string } & Partial<SignInRecord>;
       /**
        * The refresh token presented at the token endpoint, as found, once the grant checked its
        * client, expiry and grant, and before the reuse check (lib/actions/grants/refresh_token.js).
@@ -50,7 +52,7 @@ declare module 'oidc-provider' {
         readonly grantId: string;
         readonly accountId: string;
         readonly consumed?: unknown;
-      };
+      } & Partial<SignInRecord>;
     };
     readonly requestParamOIDCScopes: Set<string>;
     readonly requestParamScopes: Set<string>;
@@ -79,7 +81,16 @@ declare module 'oidc-provider' {
     grantIdFor(clientId: string): string | undefined;
   }
 
+  /** What a code, device code or refresh token remembers of the sign-in behind it. */
+  export interface SignInRecord {
+    /** Epoch seconds. */
+    readonly authTime?: number;
+    readonly acr?: string;
+  }
+
   export interface TokenInstance {
+    /** The model: AccessToken, ClientCredentials, RefreshToken… */
+    readonly kind: string;
     readonly clientId: string;
     readonly iiat: number;
     readonly aud?: string;

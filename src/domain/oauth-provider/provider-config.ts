@@ -41,8 +41,8 @@ export interface ConfigurationInputs {
   clients: ClientRegistry;
   findUser(id: string): Promise<UserRecord | undefined>;
   /**
-   * Whether the Gatehouse session behind the request is the provider session's sign-in, and
-   * recent enough for max_age (login policy).
+   * Whether the Gatehouse session behind the request is the provider session's sign-in, recent
+   * enough for max_age and strong enough for acr_values (login policy).
    */
   gatehouseSessionCurrent(ctx: KoaContext): Promise<boolean>;
   loadExistingGrant(ctx: KoaContext): Promise<unknown>;
@@ -89,14 +89,16 @@ export function buildConfiguration(inputs: ConfigurationInputs): Configuration {
 
   const policy = interactionPolicy.base();
   // First login check: the provider's session is only as good as the Gatehouse session behind
-  // it. Signed out, revoked, signed in again (a new auth time), or older than max_age (counted
-  // in milliseconds, where the provider's own check counts whole seconds) means: log in again.
+  // it. Signed out, revoked, signed in again (a new auth time), older than max_age (counted in
+  // milliseconds, where the provider's own check counts whole seconds), or of a weaker class
+  // than acr_values asks (the library itself enforces only essential acr claims, which need the
+  // claims parameter) means: log in again, which the interaction page does by step-up.
   policy
     .get('login')
     ?.checks.add(
       new interactionPolicy.Check(
         'gatehouse_session',
-        'the Gatehouse session ended, changed or is older than max_age',
+        'the Gatehouse session ended, changed, is older than max_age or weaker than acr_values',
         'login_required',
         async (ctx) =>
           ctx.oidc.session.accountId !== undefined && !(await inputs.gatehouseSessionCurrent(ctx)),
@@ -132,6 +134,18 @@ export function buildConfiguration(inputs: ConfigurationInputs): Configuration {
       client.clientAuthMethod === 'none' &&
       client.redirectUris.some((uri) => URL.parse(uri)?.origin === origin),
     acrValues: [ACR_PHISHING_RESISTANT, ACR_BASIC],
+    // A user's access token says when and how strongly the user signed in (RFC 9068 §2.2.1), so
+    // an API can judge it and, when it is not enough, answer with RFC 9470's
+    // insufficient_user_authentication challenge; the client's new request with acr_values or
+    // max_age then goes through step-up (interaction page). Opaque tokens give the same two
+    // claims at introspection. Client-credentials tokens have no user and get neither.
+    extraTokenClaims: async (ctx: KoaContext, token: TokenInstance) => {
+      if (token.kind !== 'AccessToken') return undefined;
+      const { AuthorizationCode, RefreshToken, DeviceCode } = ctx.oidc.entities;
+      const signIn = AuthorizationCode ?? RefreshToken ?? DeviceCode;
+      if (signIn?.authTime === undefined) return undefined;
+      return { auth_time: signIn.authTime, ...(signIn.acr ? { acr: signIn.acr } : {}) };
+    },
     responseTypes: ['code'],
     // PKCE for every client, public or confidential (OAuth 2.1 §4.1.1); S256 is the only method
     // the library offers, so `plain` is refused.

@@ -13,10 +13,12 @@ import { AppError } from '../../errors/app-error.ts';
 import { apiRoute } from '../api-route.ts';
 import type { AppEnv } from '../app-env.ts';
 import { currentSession } from '../auth.ts';
+import { stepUpRequirement } from '../step-up.ts';
 import type { OpenApiRegistry } from '../openapi/registry.ts';
 import { ClientAssets } from './assets.ts';
 import { html, type SafeHtml } from './html.ts';
 import { messageRegions, renderPage } from './layout.ts';
+import { stepUpDialog } from './step-up-dialog.ts';
 
 /**
  * The provider's login and consent steps as Gatehouse pages (DESIGN §5 `/consent`):
@@ -55,10 +57,46 @@ function signedIn(auth: ValidatedSession): SignedInSession {
   };
 }
 
-function signInFirst(c: Context<AppEnv>, uid: string, again: boolean): Response {
-  const query = new URLSearchParams({ redirectTo: `${INTERACTION_PATH}/${uid}` });
-  if (again) query.set('reauth', '1');
-  return c.redirect(`/sign-in?${query}`, 303);
+function signInFirst(c: Context<AppEnv>, uid: string): Response {
+  return c.redirect(`/sign-in?${new URLSearchParams({ redirectTo: `${INTERACTION_PATH}/${uid}` })}`, 303);
+}
+
+/**
+ * prompt=login, max_age or acr_values asked for more than the signed-in session: the user
+ * re-authenticates by step-up (the same prompt and /api/v1/reauth/… as a sensitive change on
+ * /account), which issues a new session; the page then loads this interaction again and the
+ * login step finishes. A stronger class (acr_values=phr) admits only a passkey. Someone else
+ * at the keyboard can still switch accounts through the full sign-in page.
+ */
+async function reauthenticationPage(
+  c: Context<AppEnv>,
+  assets: ClientAssets,
+  view: InteractionView,
+  auth: ValidatedSession,
+  passkeyOnly: boolean,
+): Promise<Response> {
+  const requirement = await stepUpRequirement(c, auth, passkeyOnly ? ['pop'] : []);
+  const switchAccount = `/sign-in?${new URLSearchParams({ redirectTo: `${INTERACTION_PATH}/${view.uid}`, reauth: '1' })}`;
+  const body = html`<div class="card">
+<section class="step" aria-labelledby="title">
+<h1 id="title">Confirm it's you</h1>
+<p class="lede"><strong>${view.clientName}</strong> asks you to confirm it's you${passkeyOnly ? html` <strong>with a passkey</strong>` : null} before it continues. Signed in as <strong>${auth.user.email}</strong>.</p>
+${passkeyOnly && !requirement.methods.includes('passkey') ? html`<p class="banner banner-warning" id="reauth-no-passkey">Your account has no passkey yet. Add one on your account page, then start again from the app.</p>` : null}
+<div class="messages-slot">${messageRegions()}</div>
+<div class="actions">
+<button type="button" id="reauth-continue" class="button button-primary">Continue</button>
+<button type="button" id="reauth-cancel" class="button button-secondary">Cancel</button>
+</div>
+<p class="switch">Not ${auth.user.email}? <a href="${switchAccount}">Sign in with another account</a></p>
+</section>
+</div>
+${stepUpDialog()}`;
+  return renderPage(c, assets, {
+    title: 'Confirm it’s you',
+    page: 'oauth-reauth',
+    body,
+    data: { uid: view.uid, requirement: JSON.stringify(requirement) },
+  });
 }
 
 function expiredPage(c: Context<AppEnv>, assets: ClientAssets): Response {
@@ -131,10 +169,19 @@ export function mountInteractionPages(app: Hono<AppEnv>, registry: OpenApiRegist
       const session = auth && signedIn(auth);
       if (session && oauth.interactions.recentEnough(view, session))
         return c.redirect(await oauth.interactions.finishLogin(request, response, session), 303);
-      await oauth.interactions.markSignInRequested(request, response, session);
-      return signInFirst(c, view.uid, session !== null);
+      // Remembers the session the user has now, so only a new one (a sign-in or a step-up)
+      // counts for prompt=login; the first visit records it, later ones keep it.
+      if (view.signInAfter === null) await oauth.interactions.markSignInRequested(request, response, session);
+      if (!auth || !session) return signInFirst(c, view.uid);
+      return reauthenticationPage(
+        c,
+        assets,
+        view,
+        auth,
+        oauth.interactions.wantsStrongerClass(view, session),
+      );
     }
-    if (!auth) return signInFirst(c, view.uid, false);
+    if (!auth) return signInFirst(c, view.uid);
     // Consent belongs to the account the provider session logged in: after switching accounts
     // the request starts over (sending this user to sign in would only bring them back here).
     if (auth.user.id !== view.accountId) return expiredPage(c, assets);
@@ -159,32 +206,13 @@ export function mountInteractionPages(app: Hono<AppEnv>, registry: OpenApiRegist
       },
     },
     async (c, { body }) => {
-      // Same rule as the JSON API (middleware/cross-origin.ts), which only covers /api/.
-      if (c.req.header('content-type')?.split(';')[0]?.trim().toLowerCase() !== 'application/json')
-        throw new AppError(
-          'unsupported_media_type',
-          'Send the request body as JSON (Content-Type: application/json).',
-        );
+      requireJson(c);
       const oauth = providerOf(c);
       const { request, response } = nodeObjects(c);
       const auth = await currentSession(c);
       if (!auth) throw new AppError('unauthenticated', 'Sign in to continue.');
-      let view: InteractionView;
-      try {
-        view = await oauth.interactions.details(request, response);
-      } catch (error) {
-        if (error instanceof InteractionExpiredError)
-          throw new AppError(
-            'invalid_or_expired',
-            'This sign-in request has expired. Start again from the app.',
-          );
-        throw error;
-      }
-      if (view.uid !== c.req.param('uid') || view.prompt !== 'consent' || view.accountId !== auth.user.id)
-        throw new AppError(
-          'invalid_or_expired',
-          'This sign-in request has expired. Start again from the app.',
-        );
+      const view = await currentView(c, oauth, request, response);
+      if (view.prompt !== 'consent' || view.accountId !== auth.user.id) throw interactionGone();
       const context = c.get('requestContext');
       const redirectTo =
         body.decision === 'allow'
@@ -193,4 +221,71 @@ export function mountInteractionPages(app: Hono<AppEnv>, registry: OpenApiRegist
       return c.json({ redirectTo });
     },
   );
+
+  apiRoute(
+    app,
+    registry,
+    {
+      method: 'post',
+      path: `${INTERACTION_PATH}/:uid/abandon`,
+      summary: 'Give up the re-authentication an app asked for (the prompt’s Cancel)',
+      tag: 'OAuth',
+      auth: true,
+      responses: {
+        200: {
+          description:
+            'Where the browser goes next: back to the app with unmet_authentication_requirements (a stronger sign-in was asked for) or access_denied',
+          schema: z.object({ redirectTo: z.string() }),
+        },
+      },
+    },
+    async (c) => {
+      requireJson(c);
+      const oauth = providerOf(c);
+      const { request, response } = nodeObjects(c);
+      const auth = await currentSession(c);
+      if (!auth) throw new AppError('unauthenticated', 'Sign in to continue.');
+      const view = await currentView(c, oauth, request, response);
+      if (view.prompt !== 'login') throw interactionGone();
+      const redirectTo = await oauth.interactions.abandon(
+        request,
+        response,
+        view,
+        signedIn(auth),
+        c.get('requestContext'),
+      );
+      return c.json({ redirectTo });
+    },
+  );
+}
+
+/** Same rule as the JSON API (middleware/cross-origin.ts), which only covers /api/. */
+function requireJson(c: Context<AppEnv>): void {
+  if (c.req.header('content-type')?.split(';')[0]?.trim().toLowerCase() !== 'application/json')
+    throw new AppError(
+      'unsupported_media_type',
+      'Send the request body as JSON (Content-Type: application/json).',
+    );
+}
+
+function interactionGone(): AppError {
+  return new AppError('invalid_or_expired', 'This sign-in request has expired. Start again from the app.');
+}
+
+/** The interaction the cookie names, which must be the one in the path. */
+async function currentView(
+  c: Context<AppEnv>,
+  oauth: OAuthProvider,
+  request: IncomingMessage,
+  response: ServerResponse,
+): Promise<InteractionView> {
+  let view: InteractionView;
+  try {
+    view = await oauth.interactions.details(request, response);
+  } catch (error) {
+    if (error instanceof InteractionExpiredError) throw interactionGone();
+    throw error;
+  }
+  if (view.uid !== c.req.param('uid')) throw interactionGone();
+  return view;
 }

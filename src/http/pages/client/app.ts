@@ -7,6 +7,7 @@ import { initAdmin } from './admin.ts';
 import { initConsent } from './consent.ts';
 import { localizeTimes } from './dom.ts';
 import { initEmailVerify } from './email-verify.ts';
+import { initOAuthReauth } from './oauth-reauth.ts';
 import { initSignIn } from './sign-in.ts';
 import { initTokenAction } from './token-action.ts';
 
@@ -17,6 +18,7 @@ const pages: Record<string, () => void> = {
   admin: initAdmin,
   'token-action': initTokenAction,
   consent: initConsent,
+  'oauth-reauth': initOAuthReauth,
 };
 
 function main(): void {

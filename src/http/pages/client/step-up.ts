@@ -27,7 +27,12 @@ export async function withStepUp<T>(action: () => Promise<T>): Promise<T> {
   }
 }
 
-function reauthenticate(details: Record<string, unknown>): Promise<void> {
+/**
+ * The prompt itself: resolves once the server has issued the re-authenticated session, rejects
+ * with StepUpCancelled when the person closes it. `details` is the 403's brief (or the OAuth
+ * re-authentication page's, the same shape).
+ */
+export function reauthenticate(details: Record<string, unknown>): Promise<void> {
   const dialog = byId<HTMLDialogElement>('step-up');
   const error = byId('step-up-error');
   const passkey = byId<HTMLButtonElement>('step-up-passkey');
