@@ -107,7 +107,7 @@ describe('OAuth provider: acr_values and the RFC 9470 step-up challenge', () => 
     await reauthenticateWithPasskey(agent, passkey);
     const resumed = await followAuthorization(server, agent, page.resume);
     assert.ok(resumed.callback?.searchParams.get('code'), JSON.stringify(resumed).slice(0, 300));
-    const tokens = await exchange(config, request, resumed.callback);
+    const tokens = await exchange(config, request, resumed.callback!);
     const id = tokens.claims()!;
     assert.equal(id.acr, 'phr');
     assert.deepEqual(id.amr, ['pop', 'user', 'mfa']);
