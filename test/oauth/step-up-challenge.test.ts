@@ -16,10 +16,12 @@ import { TestClient } from '../support/http-client.ts';
 import {
   API,
   authorizationRequest,
+  CLIENTS,
   codeFlow,
   decodeJwt,
   discover,
   followAuthorization,
+  SERVICE,
   startOAuthGatehouse,
   WEB_APP,
 } from '../support/oauth.ts';
@@ -29,10 +31,18 @@ import { SoftAuthenticator } from '../support/soft-authenticator.ts';
 
 const API_SCOPES = { scope: 'openid read', resource: API };
 
+/** WEB_APP whose tokens for an API are opaque references the API introspects. */
+const OPAQUE_APP = {
+  ...WEB_APP,
+  client_id: 'opaque-step-up-app',
+  client_secret: 'opaque-step-up-app-secret-0123456789-abcdefgh',
+  access_token_format: 'opaque',
+};
+
 describe('OAuth provider: acr_values and the RFC 9470 step-up challenge', () => {
   let server: TestServer;
   before(async () => {
-    server = await startOAuthGatehouse();
+    server = await startOAuthGatehouse({ clients: [...CLIENTS, OPAQUE_APP] });
   });
   after(() => server.close());
 
@@ -135,6 +145,18 @@ describe('OAuth provider: acr_values and the RFC 9470 step-up challenge', () => 
     assert.equal(again['acr'], 'urn:gatehouse:acr:basic');
     assert.equal(again['auth_time'], original['auth_time']);
     assert.equal(typeof again['auth_time'], 'number');
+  });
+
+  test('an opaque access token gives acr and auth_time at introspection', async () => {
+    const agent = new TestClient(server.url);
+    await signInWithEmail(server, agent, 'phr-opaque@example.com');
+    const config = await discover(server, OPAQUE_APP);
+    const tokens = await codeFlow(server, agent, config, { ...API_SCOPES, prompt: 'consent' });
+    assert.equal(tokens.access_token.split('.').length, 1, 'opaque');
+    const seen = await client.tokenIntrospection(await discover(server, SERVICE), tokens.access_token);
+    assert.equal(seen.active, true);
+    assert.equal(seen['acr'], 'urn:gatehouse:acr:basic');
+    assert.equal(seen['auth_time'], tokens.claims()?.auth_time);
   });
 
   test('acr_values naming the basic class, or only classes unknown here, accept any sign-in', async () => {
