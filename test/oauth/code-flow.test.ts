@@ -72,9 +72,12 @@ describe('OAuth provider: authorization code + PKCE with openid-client', () => {
     assert.equal(access.payload['client_id'], WEB_APP.client_id);
     assert.equal(access.payload['scope'], 'read');
     assert.equal((access.payload['exp'] as number) - (access.payload['iat'] as number), 15 * 60);
+    // RFC 9068's claims, plus the two authentication-information claims of its §2.2.1 that an
+    // API needs for RFC 9470 step-up (when and how strongly the user signed in); no email, no
+    // name, not even amr: nothing about the person beyond sub.
     assert.deepEqual(
       Object.keys(access.payload).sort(),
-      ['aud', 'client_id', 'exp', 'iat', 'iss', 'jti', 'scope', 'sub'],
+      ['acr', 'aud', 'auth_time', 'client_id', 'exp', 'iat', 'iss', 'jti', 'scope', 'sub'],
       'no personal data beyond sub',
     );
   });
