@@ -3,6 +3,24 @@
  * own models, clients managed with the CLI, signing keys, and the refresh-token grace window.
  */
 
+/**
+ * How long a consumed authorization code is kept after it expires, so that a later replay is
+ * still recognised and revokes what the code gave (RFC 6749 §4.1.2: deny, and SHOULD revoke
+ * every token issued from it). The provider checks expiry before `consumed`, so past its 60 s
+ * lifetime a code is only refused; Gatehouse revokes for it (token-grants.ts), which needs the
+ * record. Codes leak where URLs are kept: browser history, proxy and server access logs,
+ * Referer headers; a code lifted from there is tried hours later, and 24 h covers that day.
+ * The useful upper bound is the refresh-token absolute lifetime (30 days by default): after it
+ * nothing issued from the code is left to revoke. But every sign-in to an app leaves one code
+ * record (about 1 KB) for the whole retention, in Redis memory when codes live there: 24 h keeps
+ * one day of sign-ins, 30 days would keep thirty times that, to catch replays that late.
+ * Unconsumed codes are not kept: a code that expired unused gave nothing to revoke.
+ */
+export const CONSUMED_CODE_RETENTION_MS = 24 * 60 * 60 * 1000;
+
+/** The model whose consumed records outlive their expiry by CONSUMED_CODE_RETENTION_MS. */
+export const RETAINED_WHEN_CONSUMED = 'AuthorizationCode';
+
 /** One stored provider model (AuthorizationCode, RefreshToken, Session, Grant, …). */
 export interface OAuthModelRecord {
   model: string;
@@ -45,6 +63,10 @@ export interface OAuthModelStore {
    * (backchannel-logout.ts); unended, they sign nobody in (no Gatehouse session, no account).
    */
   deleteByAccount(accountId: string): Promise<number>;
+  /**
+   * Deletes expired records, except consumed authorization codes until
+   * CONSUMED_CODE_RETENTION_MS after their expiry (stores with their own expiry keep them as long).
+   */
   deleteExpired(now: number): Promise<number>;
 }
 

@@ -6,7 +6,9 @@ import { RedisOAuthModelStore } from './redis/redis-oauth-model-store.ts';
  * The provider's models whose records live minutes at most: authorization codes (60 s),
  * interactions, pushed authorization requests, device codes, opaque access tokens (15 min,
  * 5 for client credentials) and replay-detection entries. With Redis configured they are kept
- * there (issue #5); grants, refresh tokens and provider sessions stay in the database.
+ * there (issue #5); grants, refresh tokens and provider sessions stay in the database. A consumed
+ * code is kept a while past its 60 s, in whichever store holds it, so a late replay is still
+ * recognised (CONSUMED_CODE_RETENTION_MS, ports/oauth-store.ts).
  */
 export const SHORT_LIVED_MODELS: ReadonlySet<string> = new Set([
   'AuthorizationCode',
@@ -126,6 +128,7 @@ export class RoutedOAuthModelStore implements OAuthModelStore {
   }
 
   async deleteExpired(now: number): Promise<number> {
+    // Redis expires its records itself, consumed codes after the same retention (its consume).
     return this.#database.deleteExpired(now);
   }
 

@@ -1,5 +1,10 @@
 import type { Redis } from 'ioredis';
-import type { OAuthModelRecord, OAuthModelStore } from '../../ports/oauth-store.ts';
+import {
+  CONSUMED_CODE_RETENTION_MS,
+  type OAuthModelRecord,
+  type OAuthModelStore,
+  RETAINED_WHEN_CONSUMED,
+} from '../../ports/oauth-store.ts';
 
 /**
  * The provider's short-lived models (codes, interactions, pushed requests, device codes, opaque
@@ -9,11 +14,13 @@ import type { OAuthModelRecord, OAuthModelStore } from '../../ports/oauth-store.
  *
  * Layout (every key under `prefix`):
  * - `m:<model>:<id>` a hash: p payload, g grant, a account, c client, u user code, s uid,
- *   e expiry (ms), and x once consumed; it expires with the record.
+ *   e expiry (ms), and x once consumed; it expires with the record, a consumed authorization
+ *   code CONSUMED_CODE_RETENTION_MS later (a replay must still find it, RFC 6749 §4.1.2).
  * - `uc:<model>:<user code>`, `uid:<model>:<uid>` the id found by those lookups.
- * - `grant:<id>`, `account:<id>`, `client:<id>` sorted sets of `<model>:<id>` scored by expiry,
- *   for the revocations. Every write drops the members already expired, so the set of a busy
- *   client holds its live records only, and the set itself lives as long as its last member.
+ * - `grant:<id>`, `account:<id>`, `client:<id>` sorted sets of `<model>:<id>` scored by the
+ *   time the record's key expires, for the revocations. Every write drops the members already
+ *   expired, so the set of a busy client holds its live records only, and the set itself
+ *   lives as long as its last member.
  * Ids arrive as the adapter keys them (SHA-256 of bearer secrets), so a Redis dump holds no
  * usable token either.
  */
@@ -21,12 +28,14 @@ import type { OAuthModelRecord, OAuthModelStore } from '../../ports/oauth-store.
 // One script per write, so no reader ever sees a record without its lookups and indexes.
 // KEYS: record, user-code lookup, uid lookup, grant set, account set, client set.
 // ARGV: payload, grant, account, client, user code, uid, expiry ms ('' none), consumed ms
-// ('' none), member, now ms.
+// ('' none), member, now ms, retention ms once consumed ('0' for models not retained).
 const UPSERT = `
 redis.call('HSET', KEYS[1], 'p', ARGV[1], 'g', ARGV[2], 'a', ARGV[3], 'c', ARGV[4], 'u', ARGV[5], 's', ARGV[6], 'e', ARGV[7])
 -- A re-save never clears consumption: once used stays used.
 if ARGV[8] ~= '' then redis.call('HSETNX', KEYS[1], 'x', ARGV[8]) end
+-- The key outlives the record's expiry (field e) by the retention once consumed.
 local at = tonumber(ARGV[7])
+if at and ARGV[11] ~= '0' and redis.call('HEXISTS', KEYS[1], 'x') == 1 then at = at + tonumber(ARGV[11]) end
 if at then redis.call('PEXPIREAT', KEYS[1], at) else redis.call('PERSIST', KEYS[1]) end
 for i = 2, 3 do
   if ARGV[i + 3] ~= '' then
@@ -55,9 +64,36 @@ const CONSUME = `
 if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
 return redis.call('HSETNX', KEYS[1], 'x', ARGV[1])`;
 
+// The same for a model retained once consumed: the record key, and its entries in the grant,
+// account and client indexes, then last until the retention after its expiry, so the
+// revocations still find it. KEYS: record, grant set, account set, client set.
+// ARGV: now ms, retention ms, member.
+const CONSUME_RETAINED = `
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+if redis.call('HSETNX', KEYS[1], 'x', ARGV[1]) == 0 then return 0 end
+local at = tonumber(redis.call('HGET', KEYS[1], 'e'))
+if not at then return 1 end
+local keep = at + tonumber(ARGV[2])
+redis.call('PEXPIREAT', KEYS[1], keep)
+local now = tonumber(ARGV[1])
+for i = 2, 4 do
+  if redis.call('ZSCORE', KEYS[i], ARGV[3]) then
+    redis.call('ZADD', KEYS[i], keep, ARGV[3])
+    local ttl = redis.call('PTTL', KEYS[i])
+    if ttl >= 0 and now + ttl < keep then redis.call('PEXPIREAT', KEYS[i], keep) end
+  end
+end
+return 1`;
+
 interface ModelScripts {
   gatehouseOAuthUpsert(...args: string[]): Promise<number>;
   gatehouseOAuthConsume(key: string, now: string): Promise<number>;
+  gatehouseOAuthConsumeRetained(...args: string[]): Promise<number>;
+}
+
+/** How long past its expiry a consumed record of the model is kept (0: not kept). */
+function retentionOf(model: string): number {
+  return model === RETAINED_WHEN_CONSUMED ? CONSUMED_CODE_RETENTION_MS : 0;
 }
 
 function orEmpty(value: string | null): string {
@@ -75,6 +111,7 @@ export class RedisOAuthModelStore implements OAuthModelStore {
   constructor(redis: Redis, prefix = 'gatehouse:oauth:') {
     redis.defineCommand('gatehouseOAuthUpsert', { numberOfKeys: 6, lua: UPSERT });
     redis.defineCommand('gatehouseOAuthConsume', { numberOfKeys: 1, lua: CONSUME });
+    redis.defineCommand('gatehouseOAuthConsumeRetained', { numberOfKeys: 4, lua: CONSUME_RETAINED });
     this.#redis = redis as Redis & ModelScripts;
     this.#prefix = prefix;
   }
@@ -106,6 +143,7 @@ export class RedisOAuthModelStore implements OAuthModelStore {
       record.consumedAt === null ? '' : String(record.consumedAt),
       member,
       String(Date.now()),
+      String(retentionOf(record.model)),
     );
   }
 
@@ -122,7 +160,23 @@ export class RedisOAuthModelStore implements OAuthModelStore {
   }
 
   async consume(model: string, id: string, now: number): Promise<boolean> {
-    return (await this.#redis.gatehouseOAuthConsume(this.#record(`${model}:${id}`), String(now))) === 1;
+    const member = `${model}:${id}`;
+    const key = this.#record(member);
+    const retention = retentionOf(model);
+    if (retention === 0) return (await this.#redis.gatehouseOAuthConsume(key, String(now))) === 1;
+    // The indexes it is in are named by the record's fields, and a script's keys must be passed
+    // in: read them first (a code's grant, account and client never change once saved).
+    const [grantId, accountId, clientId] = await this.#redis.hmget(key, 'g', 'a', 'c');
+    const consumed = await this.#redis.gatehouseOAuthConsumeRetained(
+      key,
+      this.#set('grant', grantId ?? ''),
+      this.#set('account', accountId ?? ''),
+      this.#set('client', clientId ?? ''),
+      String(now),
+      String(retention),
+      member,
+    );
+    return consumed === 1;
   }
 
   async destroy(model: string, id: string): Promise<void> {
@@ -160,7 +214,7 @@ export class RedisOAuthModelStore implements OAuthModelStore {
     return this.#deleteSet(this.#set('account', accountId));
   }
 
-  /** Nothing to do: every record expires by itself. */
+  /** Nothing to do: every record expires by itself (a consumed code after its retention). */
   async deleteExpired(): Promise<number> {
     return 0;
   }

@@ -1,5 +1,10 @@
 import type { Kysely, Selectable } from 'kysely';
-import type { OAuthModelRecord, OAuthModelStore } from '../../ports/oauth-store.ts';
+import {
+  CONSUMED_CODE_RETENTION_MS,
+  type OAuthModelRecord,
+  type OAuthModelStore,
+  RETAINED_WHEN_CONSUMED,
+} from '../../ports/oauth-store.ts';
 import { compileOnce } from './compiled-query.ts';
 import type { Database, OAuthModelsTable } from './database.ts';
 
@@ -165,9 +170,18 @@ export class SqlOAuthModelStore implements OAuthModelStore {
   }
 
   async deleteExpired(now: number): Promise<number> {
+    // A consumed code stays until the retention after its expiry, so that a replay is still
+    // recognised and revokes its grant (RFC 6749 §4.1.2; CONSUMED_CODE_RETENTION_MS).
     const result = await this.#db
       .deleteFrom('oauth_models')
       .where('expires_at', '<=', now)
+      .where((eb) =>
+        eb.or([
+          eb('model', '!=', RETAINED_WHEN_CONSUMED),
+          eb('consumed_at', 'is', null),
+          eb('expires_at', '<=', now - CONSUMED_CODE_RETENTION_MS),
+        ]),
+      )
       .executeTakeFirst();
     return Number(result.numDeletedRows);
   }
