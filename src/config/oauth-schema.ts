@@ -119,7 +119,14 @@ export const oauthClientSchema = z
 const attemptLimit = (what: string, limit: number, windowMs: number) =>
   z
     .object({
-      limit: z.number().int().positive().default(limit).describe(`${what}: attempts allowed per window.`),
+      limit: z
+        .number()
+        .int()
+        .positive()
+        .default(limit)
+        .describe(
+          `${what}: attempts allowed per window. More than ${limit}, or a higher rate, is reported as a warning.`,
+        ),
       windowMs: z
         .number()
         .int()
@@ -138,7 +145,7 @@ const attemptLimit = (what: string, limit: number, windowMs: number) =>
 export const oauthDeviceFlowSchema = z
   .object({
     userCodeTtlMs: lifetime(
-      'How long a device code and its user code live (milliseconds): the user has this long to enter the code.',
+      'How long a device code and its user code live (milliseconds): the user has this long to enter the code. Longer than 10 minutes is reported as a warning.',
       10 * MINUTE,
       MINUTE,
       30 * MINUTE,
@@ -151,7 +158,7 @@ export const oauthDeviceFlowSchema = z
       .multipleOf(SECOND)
       .default(5 * SECOND)
       .describe(
-        'Minimum time between two token requests for one device code (milliseconds, whole seconds; sent as `interval`). A device polling sooner gets `slow_down` and must wait 5 s longer from then on (RFC 8628 §3.5).',
+        'Minimum time between two token requests for one device code (milliseconds, whole seconds; sent as `interval`). A device polling sooner gets `slow_down` and must wait 5 s longer from then on (RFC 8628 §3.5). Shorter than 5 s is reported as a warning.',
       ),
     userCodeAttempts: z
       .object({
@@ -222,9 +229,14 @@ export const oauthSchema = z
       MINUTE,
       HOUR,
     ),
-    idTokenTtlMs: lifetime('Lifetime of an ID token (milliseconds).', HOUR, MINUTE, DAY),
+    idTokenTtlMs: lifetime(
+      'Lifetime of an ID token (milliseconds). Longer than 1 hour is reported as a warning.',
+      HOUR,
+      MINUTE,
+      DAY,
+    ),
     refreshTokenIdleMs: lifetime(
-      'A refresh token not used for this long (milliseconds) expires; each rotation starts a new idle period, never past the absolute lifetime.',
+      'A refresh token not used for this long (milliseconds) expires; each rotation starts a new idle period, never past the absolute lifetime. Longer than 14 days is reported as a warning.',
       14 * DAY,
       SECOND,
       90 * DAY,
@@ -246,7 +258,7 @@ export const oauthSchema = z
       .default('ES256')
       .describe('ID token signature algorithm. Keys for both are generated and published.'),
     keyPublishLeadMs: lifetime(
-      'How long a new signing key is published in the JWKS before it signs (milliseconds), so relying parties that cache the JWKS know it first.',
+      'How long a new signing key is published in the JWKS before it signs (milliseconds), so relying parties that cache the JWKS know it first. Shorter than 1 hour is reported as a warning.',
       HOUR,
       0,
       7 * DAY,
@@ -287,6 +299,13 @@ export const oauthSchema = z
 export type OAuthConfig = z.output<typeof oauthSchema>;
 export type OAuthClientConfig = OAuthConfig['clients'][number];
 
+/** The strict profile's user-code attempt limits (RFC 8628 §5.1), which the warnings compare with. */
+const USER_CODE_ATTEMPTS = oauthDeviceFlowSchema.parse({}).userCodeAttempts;
+
+function duration(ms: number): string {
+  return ms === MINUTE ? 'minute' : `${ms / MINUTE} minutes`;
+}
+
 /** Settings looser than the profile: each is allowed, none silently. */
 export function oauthConfigWarnings(oauth: OAuthConfig): string[] {
   if (!oauth.enabled) return [];
@@ -297,15 +316,47 @@ export function oauthConfigWarnings(oauth: OAuthConfig): string[] {
     warnings.push('oauth.accessTokenTtlMs is longer than 15 minutes: access tokens cannot be recalled');
   if (oauth.clientCredentialsTtlMs > 5 * MINUTE)
     warnings.push('oauth.clientCredentialsTtlMs is longer than 5 minutes');
+  // An ID token is a signed statement that the user signed in; apps that (wrongly) accept one
+  // as a credential, or keep it for id_token_hint, hold a usable proof for longer. Its lifetime
+  // also keeps retired signing keys published longer (SigningKeys' tokenLifetimeMs).
+  if (oauth.idTokenTtlMs > HOUR)
+    warnings.push('oauth.idTokenTtlMs is longer than 1 hour: a leaked ID token is accepted longer');
+  // The idle limit is what ends a refresh token left on a lost or abandoned device (RFC 9700
+  // §4.14.2); the absolute limit below only caps an active chain.
+  if (oauth.refreshTokenIdleMs > 14 * DAY)
+    warnings.push(
+      'oauth.refreshTokenIdleMs is longer than 14 days: an unused refresh token (a lost device) stays usable longer',
+    );
   if (oauth.refreshTokenAbsoluteMs > 30 * DAY)
     warnings.push('oauth.refreshTokenAbsoluteMs is longer than 30 days');
   if (oauth.refreshGraceMs > 10 * SECOND)
     warnings.push(
       'oauth.refreshGraceMs is longer than 10 s: a stolen rotated refresh token is accepted longer',
     );
+  // Relying parties cache the JWKS; one that meets a token signed by a key it has not fetched
+  // yet refuses it unless its library refetches on an unknown kid. An hour covers the usual
+  // caching; less turns a key rotation into failed sign-ins.
+  if (oauth.keyPublishLeadMs < HOUR)
+    warnings.push(
+      'oauth.keyPublishLeadMs is shorter than 1 hour: a new key may sign before apps caching the JWKS know it, and they refuse its tokens',
+    );
+  if (oauth.deviceFlow.userCodeTtlMs > 10 * MINUTE)
+    warnings.push(
+      'oauth.deviceFlow.userCodeTtlMs is longer than 10 minutes: a user code can be guessed or phished for longer (RFC 8628 §5.1)',
+    );
   if (oauth.deviceFlow.pollIntervalMs < 5 * SECOND)
     warnings.push(
       'oauth.deviceFlow.pollIntervalMs is shorter than 5 s (the RFC 8628 default): devices poll more often',
     );
+  // 8 letters of 20 are about 34.6 bits: enough only while guesses stay this scarce (RFC 8628
+  // §5.1). Looser means a higher burst (limit) or a higher rate (limit per window).
+  for (const key of ['perIp', 'perIdentifier', 'global'] as const) {
+    const { limit, windowMs } = oauth.deviceFlow.userCodeAttempts[key];
+    const strict = USER_CODE_ATTEMPTS[key];
+    if (limit > strict.limit || limit * strict.windowMs > strict.limit * windowMs)
+      warnings.push(
+        `oauth.deviceFlow.userCodeAttempts.${key} allows more than ${strict.limit} per ${duration(strict.windowMs)}: user codes can be guessed faster`,
+      );
+  }
   return warnings;
 }

@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
  * that walks the browser's part of an authorization request: the redirects, Gatehouse's
  * sign-in, the consent page's Allow / Deny.
  */
+import { calculateJwkThumbprint, exportJWK } from 'jose';
 import * as client from 'openid-client';
 import type { TestClient } from './http-client.ts';
 import { startGatehouse, type TestServer } from './server.ts';
@@ -314,4 +315,77 @@ export async function refusalOf(
     return error as { error?: string; status?: number; cause?: unknown };
   }
   assert.fail('expected the request to be refused');
+}
+
+/**
+ * A pushed authorization request (RFC 9126) with PKCE (S256), state and nonce: the parameters
+ * go to /oauth/par first (with the client's authentication), and the URL the browser follows
+ * carries only `client_id` and the `request_uri` it got back.
+ */
+export async function pushedAuthorizationRequest(
+  config: client.Configuration,
+  parameters: Record<string, string> = {},
+): Promise<PkceRequest> {
+  const verifier = client.randomPKCECodeVerifier();
+  const state = client.randomState();
+  const nonce = client.randomNonce();
+  const url = await client.buildAuthorizationUrlWithPAR(config, {
+    redirect_uri: CALLBACK,
+    scope: 'openid email',
+    code_challenge: await client.calculatePKCECodeChallenge(verifier),
+    code_challenge_method: 'S256',
+    state,
+    nonce,
+    ...parameters,
+  });
+  return { url, verifier, state, nonce };
+}
+
+/**
+ * A plain (not pushed) authorization request from a client that must push it (RFC 9126
+ * `require_pushed_authorization_requests`) was refused: back at the client's redirect URI with
+ * `invalid_request` and no code, so parameters a browser could tamper with never reach a grant.
+ */
+export function assertPushRequired(outcome: AuthorizationOutcome, redirectUri: string | undefined): void {
+  const callback = outcome.callback;
+  assert.ok(callback, `not sent back to the client: ${JSON.stringify(outcome).slice(0, 300)}`);
+  assert.equal(`${callback.origin}${callback.pathname}`, redirectUri);
+  assert.equal(callback.searchParams.get('code'), null, 'no code');
+  assert.equal(callback.searchParams.get('error'), 'invalid_request');
+  assert.match(callback.searchParams.get('error_description') ?? '', /Pushed Authorization Request/);
+}
+
+/**
+ * A confidential client that must use DPoP (`require_dpop`, RFC 9449 `dpop_bound_access_tokens`),
+ * so a stolen token is useless without the client's key: a client-credentials request without a
+ * proof is refused (`invalid_grant`), and one with a proof gets a DPoP token bound to the proof's
+ * key (`cnf.jkt`, RFC 9449 §6.1). Returns that token.
+ */
+export async function assertClientCredentialsNeedDpop(
+  server: TestServer,
+  setup: ClientSetup,
+  scope = 'read',
+): Promise<string> {
+  const refused = await providerPost(
+    server,
+    '/oauth/token',
+    { grant_type: 'client_credentials', scope },
+    setup,
+  );
+  assert.equal(refused.status, 400, JSON.stringify(refused.body));
+  assert.equal(refused.body['error'], 'invalid_grant');
+  assert.equal(refused.body['access_token'], undefined);
+  // The same request with a proof succeeds: the proof was all that was missing (the engine
+  // keeps the reason, "DPoP proof JWT not provided", out of its generic invalid_grant answer).
+  const keyPair = await client.randomDPoPKeyPair();
+  const config = await discover(server, setup);
+  const tokens = await client.clientCredentialsGrant(
+    config,
+    { scope },
+    { DPoP: client.getDPoPHandle(config, keyPair) },
+  );
+  assert.equal(tokens.token_type, 'dpop');
+  const { cnf } = decodeJwt(tokens.access_token).payload as { cnf?: { jkt?: string } };
+  assert.equal(cnf?.jkt, await calculateJwkThumbprint(await exportJWK(keyPair.publicKey)));
+  return tokens.access_token;
 }
