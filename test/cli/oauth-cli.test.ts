@@ -1,14 +1,85 @@
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { after, before, describe, test } from 'node:test';
 import * as client from 'openid-client';
 import { sha256 } from '../../src/domain/crypto/secrets.ts';
 import { type CliWorkspace, cliWorkspace } from '../support/cli.ts';
-import { API, decodeJwt, discover } from '../support/oauth.ts';
+import { TestClient } from '../support/http-client.ts';
+import {
+  API,
+  assertClientCredentialsNeedDpop,
+  assertPushRequired,
+  authorizationRequest,
+  decodeJwt,
+  discover,
+  followAuthorization,
+  pushedAuthorizationRequest,
+} from '../support/oauth.ts';
 import { startGatehouse, type TestServer } from '../support/server.ts';
+import { signInWithEmail } from '../support/sign-in.ts';
 
 const SECRET = 'cli-test-secret-0123456789abcdefghijklmnopqrstuvwxyz';
+const root = new URL('../..', import.meta.url).pathname;
+
+describe('gatehouse serve', () => {
+  test('logs a WARNING line for each OAuth setting looser than the profile, then serves', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'gatehouse-serve-warnings-'));
+    const configFile = join(dataDir, 'config.json');
+    // One loosened setting: a key that signs a minute after it is published.
+    writeFileSync(configFile, JSON.stringify({ oauth: { enabled: true, keyPublishLeadMs: 60_000 } }));
+    const child = spawn(process.execPath, [join(root, 'bin/gatehouse.js'), 'serve'], {
+      cwd: root,
+      env: {
+        ...process.env,
+        GATEHOUSE_DATA_DIR: dataDir,
+        GATEHOUSE_CONFIG: configFile,
+        GATEHOUSE_SECRET: SECRET,
+        GATEHOUSE_HOST: '127.0.0.1',
+        GATEHOUSE_PORT: '0',
+        GATEHOUSE_LOG_LEVEL: 'info',
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      output += chunk.toString();
+    });
+    child.stderr.on('data', (chunk: Buffer) => {
+      output += chunk.toString();
+    });
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    try {
+      // The warnings are logged before it listens, so they are all out once it says it listens.
+      const deadline = Date.now() + 20_000;
+      while (!/listening/.test(output)) {
+        if (child.exitCode !== null || Date.now() > deadline) assert.fail(`serve did not start:\n${output}`);
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      const messages = output
+        .split('\n')
+        .filter((line) => line.startsWith('{'))
+        .map((line) => JSON.parse(line) as { level: number; msg: string });
+      const warnings = messages.filter((message) => message.msg.startsWith('WARNING: oauth.'));
+      assert.deepEqual(
+        warnings.map((message) => message.msg.split(' ')[1]),
+        ['oauth.keyPublishLeadMs'],
+        output,
+      );
+      assert.equal(warnings[0]?.level, 40, 'logged at level warn');
+      assert.match(warnings[0]?.msg ?? '', /before apps caching the JWKS know it/);
+      child.kill('SIGTERM');
+      assert.equal(await exited, 0);
+    } finally {
+      if (child.exitCode === null) child.kill('SIGKILL');
+      await exited;
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+});
 
 describe('gatehouse clients / keys', () => {
   let cli: CliWorkspace;
@@ -223,6 +294,91 @@ describe('gatehouse clients / keys', () => {
         (k: { kid: string }) => k.kid,
       );
       assert.deepEqual(after.sort(), [...before, ...keys.map((k: { kid: string }) => k.kid)].sort());
+    });
+
+    test('add --trusted: the running server skips the consent page for that client only', async () => {
+      const add = (id: string, ...flags: string[]) =>
+        json([
+          'clients',
+          'add',
+          '--id',
+          id,
+          '--type',
+          'public',
+          '--redirect-uri',
+          `https://${id}.example.test/cb`,
+          ...flags,
+        ]);
+      await add('cli-first-party', '--trusted');
+      await add('cli-third-party');
+      const listed = (await json(['clients', 'list'])) as Array<{ client_id: string; trusted: boolean }>;
+      assert.equal(listed.find((c) => c.client_id === 'cli-first-party')?.trusted, true);
+      assert.equal(listed.find((c) => c.client_id === 'cli-third-party')?.trusted, false);
+      const agent = new TestClient(server.url);
+      await signInWithEmail(server, agent, 'cli-trusted@example.com');
+      const consentFor = async (id: string) => {
+        const config = await discover(server, { client_id: id });
+        const request = await authorizationRequest(config, {
+          redirect_uri: `https://${id}.example.test/cb`,
+          scope: 'openid',
+        });
+        const outcome = await followAuthorization(server, agent, request.url);
+        assert.ok(outcome.callback?.searchParams.get('code'), JSON.stringify(outcome).slice(0, 300));
+        return outcome.consentShown;
+      };
+      assert.equal(await consentFor('cli-first-party'), false, 'trusted: no consent page');
+      assert.equal(await consentFor('cli-third-party'), true, 'the same client untrusted is asked');
+    });
+
+    test('add --require-par: a plain authorization request is refused (invalid_request); a pushed one gets a code', async () => {
+      const redirect = 'https://par.cli.example.test/cb';
+      const added = await json([
+        'clients',
+        'add',
+        '--id',
+        'cli-par',
+        '--type',
+        'confidential',
+        '--redirect-uri',
+        redirect,
+        '--require-par',
+      ]);
+      const config = await discover(server, added);
+      assert.equal(config.clientMetadata()['client_secret'], added.client_secret);
+      const agent = new TestClient(server.url);
+      await signInWithEmail(server, agent, 'cli-par@example.com');
+      const plain = await authorizationRequest(config, { redirect_uri: redirect, scope: 'openid' });
+      assertPushRequired(await followAuthorization(server, agent, plain.url), redirect);
+      const pushed = await pushedAuthorizationRequest(config, { redirect_uri: redirect, scope: 'openid' });
+      const outcome = await followAuthorization(server, agent, pushed.url);
+      assert.ok(outcome.callback, JSON.stringify(outcome).slice(0, 300));
+      assert.ok(outcome.callback.searchParams.get('code'), outcome.callback.href);
+      const tokens = await client.authorizationCodeGrant(config, outcome.callback, {
+        pkceCodeVerifier: pushed.verifier,
+        expectedState: pushed.state,
+        expectedNonce: pushed.nonce,
+      });
+      assert.equal(tokens.claims()?.['aud'], 'cli-par');
+    });
+
+    test('add --require-dpop: a token request without a DPoP proof is refused; with one the token is key-bound', async () => {
+      const added = await json([
+        'clients',
+        'add',
+        '--id',
+        'cli-dpop',
+        '--type',
+        'confidential',
+        '--grant',
+        'client_credentials',
+        '--scope',
+        'read',
+        '--resource',
+        API,
+        '--require-dpop',
+      ]);
+      const token = await assertClientCredentialsNeedDpop(server, added);
+      assert.equal(decodeJwt(token).payload['aud'], API);
     });
 
     test('add --grant device_code: a public device client needs no redirect URI and can start the device flow (RFC 8628)', async () => {

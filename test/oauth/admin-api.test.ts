@@ -12,10 +12,15 @@ import { sha256 } from '../../src/domain/crypto/secrets.ts';
 import { TestClient } from '../support/http-client.ts';
 import {
   API,
+  assertClientCredentialsNeedDpop,
+  assertPushRequired,
+  authorizationRequest,
   CALLBACK,
   codeFlow,
   decodeJwt,
   discover,
+  followAuthorization,
+  pushedAuthorizationRequest,
   SERVICE,
   SPA,
   startOAuthGatehouse,
@@ -357,6 +362,61 @@ describe('OAuth clients admin API', () => {
       [],
       'nothing invalid was stored',
     );
+  });
+
+  // After the invalid-definitions test, which counts the stored clients.
+  test('trusted: true: the client skips the consent page; the same client without it is asked', async () => {
+    for (const [clientId, trusted] of [
+      ['api-first-party', true],
+      ['api-third-party', false],
+    ] as const) {
+      const created = await admin.post(CLIENTS, {
+        type: 'public',
+        client_id: clientId,
+        redirect_uris: [CALLBACK],
+        scope: 'openid email',
+        trusted,
+      });
+      assert.equal(created.status, 201, created.text);
+      assert.equal(created.body.client.trusted, trusted);
+      const request = await authorizationRequest(await discover(server, { client_id: clientId }));
+      const outcome = await followAuthorization(server, alice, request.url);
+      assert.ok(outcome.callback?.searchParams.get('code'), JSON.stringify(outcome).slice(0, 300));
+      assert.equal(outcome.consentShown, !trusted, `${clientId}: consent page shown`);
+    }
+  });
+
+  test('require_par: true: a plain authorization request is refused (invalid_request); a pushed one gets a code', async () => {
+    const created = await admin.post(CLIENTS, {
+      type: 'confidential',
+      client_id: 'api-par',
+      redirect_uris: [CALLBACK],
+      scope: 'openid email',
+      require_par: true,
+    });
+    assert.equal(created.status, 201, created.text);
+    assert.equal(created.body.client.require_par, true);
+    const config = await discover(server, created.body);
+    const plain = await authorizationRequest(config);
+    assertPushRequired(await followAuthorization(server, alice, plain.url), CALLBACK);
+    const pushed = await pushedAuthorizationRequest(config);
+    const outcome = await followAuthorization(server, alice, pushed.url);
+    assert.ok(outcome.callback, JSON.stringify(outcome).slice(0, 300));
+    assert.ok(outcome.callback.searchParams.get('code'), outcome.callback.href);
+    const tokens = await client.authorizationCodeGrant(config, outcome.callback, {
+      pkceCodeVerifier: pushed.verifier,
+      expectedState: pushed.state,
+      expectedNonce: pushed.nonce,
+    });
+    assert.equal(tokens.claims()?.['aud'], 'api-par');
+  });
+
+  test('require_dpop: true: a token request without a DPoP proof is refused; with one the token is key-bound', async () => {
+    const created = await admin.post(CLIENTS, { ...MACHINE, client_id: 'api-dpop', require_dpop: true });
+    assert.equal(created.status, 201, created.text);
+    assert.equal(created.body.client.require_dpop, true);
+    const token = await assertClientCredentialsNeedDpop(server, created.body);
+    assert.equal(decodeJwt(token).payload['client_id'], 'api-dpop');
   });
 
   test('the routes are in the OpenAPI document', async () => {
