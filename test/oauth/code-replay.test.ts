@@ -175,3 +175,32 @@ describe('OAuth provider: a code replayed after it expired', { concurrency: true
     );
   });
 });
+
+describe('OAuth provider: a code replayed before it expired, with a wrong PKCE verifier', () => {
+  let server: TestServer;
+  before(async () => {
+    server = await startOAuthGatehouse();
+  });
+  after(() => server.close());
+
+  test('is refused and still revokes what the code gave (the provider stops at PKCE before it sees the replay)', async () => {
+    const { config, callback, checks, tokens, refreshToken, userId } = await redeemedCode(
+      server,
+      'replay-wrong-verifier@example.com',
+    );
+    const replay = await refusalOf(
+      client.authorizationCodeGrant(config, callback, {
+        ...checks,
+        pkceCodeVerifier: client.randomPKCECodeVerifier(),
+      }),
+    );
+    assert.equal(replay.error, 'invalid_grant');
+    assert.deepEqual(await liveness(config, { refresh: refreshToken, access: tokens.access_token }), {
+      refresh: false,
+      access: false,
+    });
+    const events = await replayEvents(server, userId);
+    assert.equal(events.length, 1);
+    assert.deepEqual(events[0]?.details, { clientId: WEB_APP.client_id, grantRevoked: true });
+  });
+});

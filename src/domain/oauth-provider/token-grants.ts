@@ -2,12 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { KoaContext } from 'oidc-provider';
 import type { GrantHandler } from 'oidc-provider/lib/helpers/weak_cache.js';
 import type { Clock } from '../../ports/clock.ts';
-import type {
-  OAuthModelRecord,
-  OAuthModelStore,
-  RefreshGraceRecord,
-  RefreshGraceStore,
-} from '../../ports/oauth-store.ts';
+import type { OAuthModelStore, RefreshGraceRecord, RefreshGraceStore } from '../../ports/oauth-store.ts';
 import { seal, sha256, unseal } from '../crypto/secrets.ts';
 import { storageKey } from './sql-adapter.ts';
 
@@ -23,8 +18,8 @@ export interface ReplayEvent {
  * Wraps a built-in grant handler to notice replays: a code or refresh token that was already
  * consumed, presented again by the client it was issued to. RFC 6749 §4.1.2: the request is
  * denied and every token issued from the code SHOULD be revoked (RFC 9700 §4.14.2 for refresh
- * tokens). For an unexpired code the provider does it: it revokes the grant when it finds the
- * code consumed (lib/helpers/grant_source.js), and this records that it happened.
+ * tokens). For a refresh token the provider revokes; for a code this makes sure of it (below),
+ * and records that it happened.
  */
 export function auditReplays(
   original: GrantHandler,
@@ -42,28 +37,20 @@ export function auditReplays(
     } catch (error) {
       const clientId = ctx.oidc.client?.clientId;
       if (record?.consumedAt != null && record.clientId === clientId) {
-        // The provider refuses an expired code before it looks at `consumed`
-        // (lib/actions/grants/authorization_code.js), so its revocation never runs for one: a
-        // code replayed after its 60 s revokes here. The stores keep consumed codes that long
-        // (CONSUMED_CODE_RETENTION_MS). revokeGrant is what the provider's own revocation does
-        // for this grant (lib/helpers/revoke.js): every record issued under it, and the Grant.
-        if (record.grantId !== null && expiredForProvider(record)) await models.revokeGrant(record.grantId);
+        // The provider revokes only when it gets as far as `consumed`: it refuses an expired
+        // code, a wrong PKCE verifier or redirect_uri first (lib/actions/grants/
+        // authorization_code.js), and then revokes nothing. A used code presented again is a
+        // replay whatever else is wrong with the request, so the grant is revoked here in every
+        // case (a second revocation after the provider's own finds nothing left). The stores
+        // keep consumed codes past their expiry for this (CONSUMED_CODE_RETENTION_MS).
+        // revokeGrant is what the provider's revocation does (lib/helpers/revoke.js): every
+        // record issued under the grant, and the Grant.
+        if (record.grantId !== null) await models.revokeGrant(record.grantId);
         onReplay({ model, clientId, grantId: record.grantId, accountId: record.accountId }, ctx);
       }
       throw error;
     }
   };
-}
-
-/**
- * Whether the provider saw the code as expired, by its own test: `exp` (seconds) against its
- * clock (BaseModel#isExpired), not the row's expiresAt, which can be up to a second later and
- * would leave a code in that second revoked by neither. Read after the provider failed: a code
- * it still saw as live may read as expired here (revoked twice, harmless), never the reverse.
- */
-function expiredForProvider(record: OAuthModelRecord): boolean {
-  const { exp } = JSON.parse(record.payload) as { exp?: unknown };
-  return typeof exp === 'number' && exp <= Math.floor(Date.now() / 1000);
 }
 
 /**
