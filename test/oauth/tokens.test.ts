@@ -229,6 +229,22 @@ describe('OAuth provider: tokens', () => {
     assert.equal(anonymous.status, 400);
   });
 
+  test('revocation by a public client (RFC 7009 §2.1): a SPA revokes its own refresh token, never another client’s', async () => {
+    // A public client cannot authenticate, so it names itself by client_id only; what it may
+    // revoke is bound to that id, so the worst a forged client_id does is revoke that client's
+    // own tokens, which whoever holds them could do anyway. A SPA signing out needs exactly this.
+    const agent = new TestClient(server.url);
+    await signInWithEmail(server, agent, 'spa-revoke@example.com');
+    const spa = await discover(server, SPA);
+    const own = await codeFlow(server, agent, spa, { ...OFFLINE, redirect_uri: SPA.redirect_uris[0]! });
+    assert.ok(own.refresh_token);
+    const { config: web, tokens: theirs } = await signedInTokens('spa-revoke-web@example.com');
+    await client.tokenRevocation(spa, theirs.refresh_token!);
+    assert.equal((await client.tokenIntrospection(web, theirs.refresh_token!)).active, true, 'untouched');
+    await client.tokenRevocation(spa, own.refresh_token);
+    assert.equal((await refusalOf(client.refreshTokenGrant(spa, own.refresh_token))).error, 'invalid_grant');
+  });
+
   test('JWT access tokens are checked by the API itself: introspection and revocation refuse them', async () => {
     const config = await discover(server, SERVICE);
     const { access_token: jwt } = await client.clientCredentialsGrant(config, { scope: 'read' });
