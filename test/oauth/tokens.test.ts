@@ -399,6 +399,53 @@ describe('OAuth provider: tokens', () => {
     );
   });
 
+  test('DPoP and the grace window: 20 concurrent refreshes by one key share one successor; another key gets nothing', async () => {
+    const agent = new TestClient(server.url);
+    await signInWithEmail(server, agent, 'dpop-parallel@example.com');
+    const config = await discover(server, DPOP_APP);
+    const keyPair = await client.randomDPoPKeyPair();
+    const dpop = client.getDPoPHandle(config, keyPair);
+    const request = await authorizationRequest(config, {
+      redirect_uri: DPOP_APP.redirect_uris[0]!,
+      scope: 'openid offline_access read',
+      resource: API,
+      prompt: 'consent',
+    });
+    const outcome = await followAuthorization(server, agent, request.url);
+    const tokens = await client.authorizationCodeGrant(
+      config,
+      outcome.callback!,
+      { pkceCodeVerifier: request.verifier, expectedState: request.state, expectedNonce: request.nonce },
+      undefined,
+      { DPoP: dpop },
+    );
+    const token = tokens.refresh_token!;
+    // Each request carries its own proof (its own jti) by the same key, as parallel tabs would.
+    const results = await concurrently(20, () =>
+      client.refreshTokenGrant(config, token, undefined, { DPoP: client.getDPoPHandle(config, keyPair) }),
+    );
+    const successors = new Set(results.map((result) => result.refresh_token));
+    assert.equal(successors.size, 1, 'every parallel request got the same successor');
+    const [successor] = [...successors];
+    assert.ok(successor && successor !== token);
+    assert.equal(await liveRefreshTokens(successor), 1);
+    const jkt = await calculateJwkThumbprint(await exportJWK(keyPair.publicKey));
+    for (const result of results) {
+      assert.equal(result.token_type, 'dpop');
+      assert.equal((decodeJwt(result.access_token).payload['cnf'] as { jkt?: string }).jkt, jkt);
+    }
+    // Within the window, the same token with a proof by another key is refused and changes nothing.
+    const stolen = client.getDPoPHandle(config, await client.randomDPoPKeyPair());
+    assert.equal(
+      (await refusalOf(client.refreshTokenGrant(config, token, undefined, { DPoP: stolen }))).error,
+      'invalid_grant',
+    );
+    // …and without a proof at all.
+    assert.equal((await refusalOf(client.refreshTokenGrant(config, token))).error, 'invalid_grant');
+    const next = await client.refreshTokenGrant(config, successor, undefined, { DPoP: dpop });
+    assert.ok(next.refresh_token, 'the family is alive');
+  });
+
   test('confidential clients must authenticate at the token, PAR, introspection and revocation endpoints (ASVS V10.4.10)', async () => {
     const { tokens } = await signedInTokens('endpoint-auth@example.com');
     const noSecret = { client_id: WEB_APP.client_id };

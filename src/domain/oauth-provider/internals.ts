@@ -3,7 +3,8 @@
  * Logto's oidc-provider-internals.ts). Each function is one documented change to the engine that
  * its public configuration cannot express; a library upgrade is checked against this file.
  */
-import type { ClientInstance, Provider } from 'oidc-provider';
+import type { ClientInstance, KoaContext, Provider } from 'oidc-provider';
+import validateDpop, { checkDpopReplay } from 'oidc-provider/lib/helpers/validate_dpop.js';
 import instance, { type GrantHandler } from 'oidc-provider/lib/helpers/weak_cache.js';
 import { verifyClientSecret } from './client-registry.ts';
 
@@ -17,6 +18,23 @@ export function wrapGrantHandler(
   const original = handlers.get(grantType);
   if (!original) throw new Error(`grant type ${grantType} is not enabled`);
   handlers.set(grantType, wrap(original));
+}
+
+/**
+ * The key of the request's DPoP proof (its RFC 7638 thumbprint), checked as the token endpoint
+ * checks it (RFC 9449 §4.3: signature by the embedded key, htm, htu, iat); undefined without a
+ * proof, an error for a bad one. `spend` also records the proof's jti as used (§11.1), for a
+ * request the token endpoint will not see: the refresh grace window answers it (token-grants.ts).
+ */
+export async function dpopProofKey(
+  provider: Provider,
+  ctx: KoaContext,
+  spend: boolean,
+): Promise<string | undefined> {
+  const proof = await validateDpop(provider, ctx);
+  if (proof && spend && ctx.oidc.client)
+    await checkDpopReplay(provider, ctx, proof, ctx.oidc.client.clientId);
+  return proof?.thumbprint;
 }
 
 /** Every grant type the provider serves at its token endpoint. */

@@ -22,6 +22,7 @@ import { DeviceFlow, pacePolling } from './device-flow.ts';
 import { BackchannelLogout } from './backchannel-logout.ts';
 import {
   deferBackchannelLogout,
+  dpopProofKey,
   grantTypes,
   restrictResponseModes,
   useHashedClientSecrets,
@@ -255,6 +256,7 @@ export class OAuthProvider {
         sealingKey: deriveKey(config.secret, 'oauth-refresh-grace'),
         graceMs: oauth.refreshGraceMs,
         clock,
+        proofKey: (ctx, spend) => dpopProofKey(provider, ctx, spend),
       }),
     );
     wrapGrantHandler(provider, DEVICE_CODE_GRANT, (original) =>

@@ -280,3 +280,28 @@ declare module 'oidc-provider/lib/helpers/weak_cache.js' {
 
   export default function instance(provider: Provider): ProviderInternals;
 }
+
+/**
+ * The provider's DPoP proof check (lib/helpers/validate_dpop.js), for the refresh grace window
+ * (internals.ts dpopProofKey): the same RFC 9449 §4.3 checks the token endpoint runs, its result
+ * remembered per request, so the endpoint does not check the proof twice.
+ */
+declare module 'oidc-provider/lib/helpers/validate_dpop.js' {
+  import type { KoaContext, Provider } from 'oidc-provider';
+
+  export interface DpopProof {
+    /** RFC 7638 thumbprint of the proof's key. */
+    thumbprint: string;
+    jti: string;
+    iat: number;
+  }
+
+  export default function validateDpop(provider: Provider, ctx: KoaContext): Promise<DpopProof | undefined>;
+  /** Spends the proof's jti (RFC 9449 §11.1); throws when it was used before. */
+  export function checkDpopReplay(
+    provider: Provider,
+    ctx: KoaContext,
+    proof: DpopProof | undefined,
+    clientId: string,
+  ): Promise<void>;
+}

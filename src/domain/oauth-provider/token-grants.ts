@@ -92,6 +92,14 @@ export interface RefreshGraceOptions {
   sealingKey: Uint8Array;
   graceMs: number;
   clock: Clock;
+  /** The request's checked DPoP proof key, or undefined without one (internals.ts dpopProofKey). */
+  proofKey(ctx: KoaContext, spend: boolean): Promise<string | undefined>;
+}
+
+/** What the window keeps of the first request: its answer, and the DPoP key its tokens are bound to. */
+interface KeptAnswer {
+  body: unknown;
+  jkt: string | null;
 }
 
 const POLL_MS = 10;
@@ -105,12 +113,15 @@ const WAIT_MS = 5000;
  * token claims it (one INSERT … ON CONFLICT DO NOTHING: one winner under any concurrency) and
  * runs the real grant; its response is kept, sealed, until the window closes. Requests with the
  * same token from the same, authenticated client inside the window get that same response: the
- * same successor, so exactly one token family stays alive. After the window, or from another
- * client, or with a DPoP proof (the kept response is bound to the first request's key), the
- * request goes to the provider, which sees a consumed token and revokes the grant.
+ * same successor, so exactly one token family stays alive. DPoP (RFC 9449) clients too: the
+ * kept tokens are bound to the first request's key, so they go only to a request whose own
+ * proof, checked and spent as the token endpoint would, is by that same key. After the window,
+ * from another client, or with another key (or none where the first had one), the request goes
+ * to the provider, which refuses it (and, for a consumed token it gets that far with, revokes
+ * the grant).
  */
 export function withRefreshGrace(original: GrantHandler, options: RefreshGraceOptions): GrantHandler {
-  const { store, sealingKey, graceMs, clock } = options;
+  const { store, sealingKey, graceMs, clock, proofKey } = options;
 
   async function settled(tokenHash: string): Promise<RefreshGraceRecord | undefined> {
     const deadline = Date.now() + WAIT_MS;
@@ -134,18 +145,20 @@ export function withRefreshGrace(original: GrantHandler, options: RefreshGraceOp
         await store.release(tokenHash);
         throw error;
       }
-      await store.complete(tokenHash, await seal(sealingKey, JSON.stringify(ctx.body)));
+      // The provider checked this request's proof already; the answer is its cached result.
+      const kept: KeptAnswer = { body: ctx.body, jkt: (await proofKey(ctx, false)) ?? null };
+      await store.complete(tokenHash, await seal(sealingKey, JSON.stringify(kept)));
       return;
     }
     const first = await settled(tokenHash);
-    if (
-      first?.sealedResponse &&
-      first.clientId === clientId &&
-      clock.now() < first.expiresAt &&
-      ctx.get('dpop') === ''
-    ) {
-      ctx.body = JSON.parse(await unseal(sealingKey, first.sealedResponse)) as unknown;
-      return;
+    if (first?.sealedResponse && first.clientId === clientId && clock.now() < first.expiresAt) {
+      const kept = JSON.parse(await unseal(sealingKey, first.sealedResponse)) as KeptAnswer;
+      if (((await proofKey(ctx, false)) ?? null) === kept.jkt) {
+        // Spent only now, when this request will not reach the token endpoint's own check.
+        if (kept.jkt !== null) await proofKey(ctx, true);
+        ctx.body = kept.body;
+        return;
+      }
     }
     await original(ctx);
   };
