@@ -9,6 +9,7 @@ import type {
 import type { UserRecord } from '../../ports/user-store.ts';
 import type { AuditRecorder } from '../audit/audit-recorder.ts';
 import { deriveKey, randomId, randomToken } from '../crypto/secrets.ts';
+import { federatedAmr } from '../mfa/factor-policy.ts';
 import type { RedirectPolicy } from '../redirects/redirect-policy.ts';
 import type { RequestContext } from '../request-context.ts';
 import type { UserService } from '../users/user-service.ts';
@@ -18,9 +19,6 @@ import { identityFromClaims, type UpstreamIdentity } from './identity.ts';
 import type { UpstreamProvider } from './providers.ts';
 import { SealedTokens } from './sealed-token.ts';
 import { type AuthorizationBinding, UpstreamClient } from './upstream-client.ts';
-
-/** RFC 8176 §2: "fed", authentication by a federated identity provider. */
-export const FEDERATED_AMR = 'fed';
 
 /** One authorization request, kept in the browser that started it (the flow cookie). */
 export interface FederationFlow extends AuthorizationBinding {
@@ -274,7 +272,7 @@ export class FederationService {
     context: RequestContext,
   ): Promise<FederationOutcome> {
     const { identities, users, audit, clock, config } = this.#deps;
-    const amr = [FEDERATED_AMR, ...identity.amr.filter((value) => value !== 'mfa')];
+    const amr = federatedAmr(identity.amr);
     const redirectTo = flow.redirectTo && this.#deps.redirects.resolve(flow.redirectTo);
     const known = await identities.findBySubject(identity.issuer, identity.subject);
     if (known) {

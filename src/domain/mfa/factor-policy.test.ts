@@ -1,6 +1,12 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { secondFactorNeeded, stepUpFactors, withSecondFactor } from './factor-policy.ts';
+import {
+  federatedAmr,
+  passkeyAmr,
+  secondFactorNeeded,
+  stepUpFactors,
+  withSecondFactor,
+} from './factor-policy.ts';
 
 const none = { secondFactorEnrolled: false, instanceRequiresMfa: false };
 const enrolled = { secondFactorEnrolled: true, instanceRequiresMfa: false };
@@ -26,4 +32,13 @@ test('completing a sign-in adds otp and mfa once; step-up asks for mfa only of u
   assert.deepEqual(stepUpFactors(none), []);
   assert.deepEqual(stepUpFactors(enrolled), ['mfa']);
   assert.deepEqual(stepUpFactors(required), ['mfa']);
+});
+
+test('a passkey earns mfa only with user verification; a federated sign-in never does, whatever the provider says', () => {
+  assert.equal(secondFactorNeeded(passkeyAmr(true), enrolled), false);
+  assert.equal(secondFactorNeeded(passkeyAmr(false), enrolled), true, 'a bare touch is one factor');
+  assert.deepEqual(passkeyAmr(false), ['pop']);
+  const upstream = federatedAmr(['pwd', 'mfa', 'hwk']);
+  assert.deepEqual(upstream, ['fed', 'pwd', 'hwk']);
+  assert.equal(secondFactorNeeded(upstream, enrolled), true, 'an upstream claim of mfa is not trusted');
 });

@@ -22,6 +22,30 @@ export interface FactorStanding {
   instanceRequiresMfa: boolean;
 }
 
+/** RFC 8176 §2: "fed", authentication by a federated identity provider. */
+const FEDERATED_AMR = 'fed';
+
+/**
+ * RFC 8176 §2 values for a session started with a passkey. A verified assertion proves
+ * possession of the credential's private key: "pop". With user verification the authenticator
+ * also checked a PIN or biometric before signing, so the user both holds the device and knows
+ * or is something: "user" (the user was tested at the device) and "mfa" (two factors in one
+ * gesture). Without UV only possession is proven, and "pop" is all we claim: downstream step-up
+ * rules read "mfa" and must not be granted it by a bare touch.
+ */
+export function passkeyAmr(userVerified: boolean): string[] {
+  return userVerified ? ['pop', 'user', 'mfa'] : ['pop'];
+}
+
+/**
+ * The amr of a sign-in through another identity provider: "fed" and what the provider said it
+ * did, except "mfa". Gatehouse cannot check how the provider authenticated the user, so a
+ * federated sign-in counts as one factor here, whatever it claims.
+ */
+export function federatedAmr(upstreamAmr: readonly string[]): string[] {
+  return [FEDERATED_AMR, ...upstreamAmr.filter((value) => value !== MFA)];
+}
+
 export function satisfiesMfa(amr: readonly string[]): boolean {
   return amr.includes(MFA);
 }

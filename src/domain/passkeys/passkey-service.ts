@@ -19,6 +19,7 @@ import type {
 import type { UserRecord } from '../../ports/user-store.ts';
 import type { AuditRecorder } from '../audit/audit-recorder.ts';
 import { randomId } from '../crypto/secrets.ts';
+import { passkeyAmr } from '../mfa/factor-policy.ts';
 import type { RequestContext } from '../request-context.ts';
 import type { UserService } from '../users/user-service.ts';
 import {
@@ -324,7 +325,7 @@ export class PasskeyService {
       return fail('counter_regression', detail, known);
     }
 
-    const amr = amrFor(verified.userVerified);
+    const amr = passkeyAmr(verified.userVerified);
     await audit.record(context, {
       type: 'sign_in.passkey',
       outcome: 'success',
@@ -404,18 +405,6 @@ export class PasskeyService {
       details: { passkeyId: passkey.id, storedCounter: passkey.counter, detail: detail ?? null },
     });
   }
-}
-
-/**
- * RFC 8176 §2 values for a session started with a passkey. A verified assertion proves
- * possession of the credential's private key: "pop". With user verification the authenticator
- * also checked a PIN or biometric before signing, so the user both holds the device and knows
- * or is something: "user" (the user was tested at the device) and "mfa" (two factors in one
- * gesture). Without UV only possession is proven, and "pop" is all we claim: downstream step-up
- * rules read "mfa" and must not be granted it by a bare touch.
- */
-export function amrFor(userVerified: boolean): string[] {
-  return userVerified ? ['pop', 'user', 'mfa'] : ['pop'];
 }
 
 /** "Passkey (2025-06-15)": no AAGUID registry is consulted, so the date tells passkeys apart. */
