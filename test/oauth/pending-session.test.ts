@@ -93,7 +93,7 @@ describe('OAuth provider: a half-authenticated session', () => {
       expectedState: request.state,
       expectedNonce: request.nonce,
     });
-    assert.deepEqual([...(tokens.claims()?.amr ?? [])].sort(), ['mfa', 'otp']);
+    assert.deepEqual([...((tokens.claims()?.amr as string[] | undefined) ?? [])].sort(), ['mfa', 'otp']);
   });
 
   test('a provider session does not carry over to the half-authenticated sign-in that replaced it, even within the same second', async () => {
