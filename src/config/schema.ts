@@ -87,7 +87,7 @@ export const passwordsSchema = z
       .max(64)
       .default(8)
       .describe(
-        'Shortest password accepted, in characters (NIST SP 800-63B: at least 8). No composition rules.',
+        'Shortest password accepted, in characters. At least 8 (NIST SP 800-63B); 15 or more is recommended. No composition rules.',
       ),
     maxLength: z
       .number()
@@ -104,15 +104,25 @@ export const passwordsSchema = z
           .min(19_456)
           .max(4_194_304)
           .default(19_456)
-          .describe('argon2id memory cost in KiB (OWASP minimum 19 MiB = 19456).'),
+          .describe(
+            'argon2id memory cost in KiB. At least 19456 (19 MiB, the OWASP minimum); lower values are refused.',
+          ),
         iterations: z
           .number()
           .int()
           .min(2)
           .max(100)
           .default(2)
-          .describe('argon2id time cost (OWASP minimum 2).'),
-        parallelism: z.number().int().min(1).max(16).default(1).describe('argon2id lanes (OWASP: 1).'),
+          .describe(
+            'argon2id time cost (passes over memory). At least 2 (the OWASP minimum for 19 MiB); lower values are refused.',
+          ),
+        parallelism: z
+          .number()
+          .int()
+          .min(1)
+          .max(16)
+          .default(1)
+          .describe('argon2id lanes. At least 1 (OWASP: 1).'),
       })
       .strict()
       .prefault({})

@@ -56,6 +56,33 @@ describe('configuration', () => {
     );
   });
 
+  test('password floors: under 8 characters, 19 MiB or 2 iterations is refused with the key and the minimum', () => {
+    const refusal = (passwords: Record<string, unknown>): ConfigError => {
+      try {
+        loadConfig({ GATEHOUSE_DATA_DIR: tempDir() }, { passwords });
+      } catch (caught) {
+        assert.ok(caught instanceof ConfigError, String(caught));
+        return caught;
+      }
+      assert.fail(`accepted ${JSON.stringify(passwords)}`);
+    };
+    assert.match(refusal({ minLength: 7 }).message, /passwords\.minLength: .*>=\s*8/);
+    assert.match(
+      refusal({ argon2: { memoryKiB: 19_455 } }).message,
+      /passwords\.argon2\.memoryKiB: .*>=\s*19456/,
+    );
+    assert.match(refusal({ argon2: { iterations: 1 } }).message, /passwords\.argon2\.iterations: .*>=\s*2/);
+    assert.match(refusal({ argon2: { parallelism: 0 } }).message, /passwords\.argon2\.parallelism: .*>=\s*1/);
+
+    // The floors themselves are accepted.
+    const floor = loadConfig(
+      { GATEHOUSE_DATA_DIR: tempDir() },
+      { passwords: { minLength: 8, argon2: { memoryKiB: 19_456, iterations: 2, parallelism: 1 } } },
+    );
+    assert.deepEqual(floor.passwords.argon2, { memoryKiB: 19_456, iterations: 2, parallelism: 1 });
+    assert.equal(floor.passwords.minLength, 8);
+  });
+
   test('production refuses an http origin, a generated secret and the development mailbox', () => {
     const base = { GATEHOUSE_ENV: 'production', GATEHOUSE_DATA_DIR: tempDir() };
     const error = (() => {
