@@ -163,6 +163,23 @@ describe('passwords', () => {
     );
   });
 
+  test('no truncation: two long passwords (100+ bytes) that differ only after byte 72 are different passwords', async () => {
+    const shared = 'a long shared beginning, word after word, '.repeat(2);
+    const mine = `${shared}and then my own ending`;
+    const other = `${shared}and then another ending`;
+    assert.ok(Buffer.byteLength(mine) > 100 && Buffer.byteLength(other) > 100);
+    assert.ok(Buffer.byteLength(shared) > 72, 'the first 72 bytes are the same');
+    await signUp('beyond72@example.com', mine);
+    const attempt = (password: string) =>
+      new TestClient(server.url).post('/api/v1/password/sign-in', {
+        email: 'beyond72@example.com',
+        password,
+      });
+    assert.equal((await attempt(other)).status, 401, 'the bytes after 72 count');
+    assert.equal((await attempt(shared)).status, 401);
+    assert.equal((await attempt(mine)).status, 200);
+  });
+
   test('with an authenticator, a password sign-in is half-authenticated until the code', async () => {
     const owner = await signUp('two-step@example.com');
     const { secret } = await enrolTotp(server, owner, clock);
@@ -230,6 +247,36 @@ describe('passwords', () => {
     const first = await next.post('/api/v1/password/sign-in', { email: 'reset@example.com', password: NEW });
     assert.equal(first.body.mfa_required, true);
     assert.equal((await next.post('/api/v1/mfa/verify', { code: currentCode(server, secret) })).status, 200);
+  });
+
+  test('a reset from a browser signed in to the account keeps that browser signed in; the notice says every other device was signed out', async () => {
+    const laptop = await signUp('keep@example.com');
+    const phone = new TestClient(server.url);
+    assert.equal(
+      (await phone.post('/api/v1/password/sign-in', { email: 'keep@example.com', password: PASSWORD }))
+        .status,
+      200,
+    );
+    assert.equal((await laptop.post('/api/v1/password/forgot', { email: 'keep@example.com' })).status, 202);
+    const token = tokenIn(await mailMatching(server, 'keep@example.com', /Reset your/), '/password/reset');
+    const reset = await laptop.post('/api/v1/password/reset', { token, password: 'a brand new passphrase' });
+    assert.equal(reset.status, 200, reset.text);
+    assert.equal((await laptop.get('/api/v1/session')).status, 200, 'the resetting browser stays signed in');
+    assert.equal((await phone.get('/api/v1/session')).status, 401, 'every other device was signed out');
+    const notice = await mailMatching(server, 'keep@example.com', /Security change/, /password was reset/);
+    assert.match(notice.text, /Every other device was signed out\./);
+    assert.doesNotMatch(notice.text, /Every device was signed out/);
+  });
+
+  test('the hosted pages give the minimum and recommend 15 characters or more', async () => {
+    const hint = /At least 8 characters; 15 or more is better\. A few unrelated words work well/;
+    const visitor = new TestClient(server.url);
+    assert.match((await visitor.get('/sign-up')).text, hint, 'sign-up');
+    assert.match((await visitor.get('/password/reset')).text, hint, 'reset link page');
+    const owner = await signUp('hint@example.com');
+    const account = await owner.get('/account');
+    assert.equal(account.status, 200);
+    assert.match(account.text, hint, 'password change on /account');
   });
 
   test('change: step-up, the current password, the policy; other sessions end and the owner is mailed', async () => {

@@ -179,7 +179,10 @@ export type CredentialChange =
 const CHANGE_SENTENCES: Record<CredentialChange, string> = {
   password_set: 'A password was set for your account.',
   password_changed: 'Your password was changed. Your other devices were signed out.',
-  password_reset: 'Your password was reset with a link sent to this address. Every device was signed out.',
+  // The browser that followed the link keeps its session when it was signed in to this account
+  // (password-service reset, keepSessionId); every other one ends.
+  password_reset:
+    'Your password was reset with a link sent to this address. Every other device was signed out.',
   totp_enabled: 'An authenticator app was set up as a second step for signing in.',
   totp_removed: 'The authenticator app was removed: signing in no longer asks for its codes.',
   recovery_codes_generated: 'A new set of recovery codes was generated. The old codes no longer work.',

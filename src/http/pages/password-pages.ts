@@ -12,6 +12,13 @@ import type { SignInMode } from './sign-in.ts';
  * (confirm a sign-up, reset a password, confirm or undo a change of address).
  */
 
+/** The length part of a new-password hint: the configured minimum, and 15 (NIST's advice) when above it. */
+export function lengthHint(minLength: number): string {
+  return minLength < 15
+    ? `At least ${minLength} characters; 15 or more is better.`
+    : `At least ${minLength} characters.`;
+}
+
 /** The password form, read together with the page's email field; nothing when passwords are off. */
 export function passwordOption(c: Context<AppEnv>, mode: SignInMode): SafeHtml | null {
   const { passwords } = c.get('services').config;
@@ -21,7 +28,7 @@ export function passwordOption(c: Context<AppEnv>, mode: SignInMode): SafeHtml |
 <div class="field">
 <label for="password">${signUp ? 'Choose a password' : 'Password'}</label>
 <input id="password" name="password" type="password" autocomplete="${signUp ? 'new-password' : 'current-password'}" maxlength="${passwords.maxLength * 4}" aria-describedby="password-help">
-<p id="password-help" class="help">${signUp ? `At least ${passwords.minLength} characters. A few words in a row make a good password.` : 'Or leave it empty and continue with email.'}</p>
+<p id="password-help" class="help">${signUp ? `${lengthHint(passwords.minLength)} A few unrelated words work well.` : 'Or leave it empty and continue with email.'}</p>
 </div>
 <div class="actions">
 <button type="submit" class="button button-secondary">${signUp ? 'Sign up with password' : 'Sign in with password'}</button>
@@ -109,7 +116,7 @@ const TOKEN_PAGES: Record<TokenPageKind, TokenPage> = {
   },
   'password-reset': {
     title: 'Choose a new password',
-    lede: 'Choose a new password. Every device signed in to your account will be signed out.',
+    lede: 'Choose a new password. Every other device signed in to your account will be signed out.',
     button: 'Set new password',
     endpoint: '/api/v1/password/reset',
     done: 'Your password was changed. Sign in with it now.',
@@ -153,7 +160,8 @@ ${
   page.password
     ? html`<div class="field">
 <label for="new-password">New password</label>
-<input id="new-password" name="password" type="password" autocomplete="new-password" required>
+<input id="new-password" name="password" type="password" autocomplete="new-password" required aria-describedby="new-password-help">
+<p id="new-password-help" class="help">${lengthHint(c.get('services').config.passwords.minLength)} A few unrelated words work well.</p>
 </div>`
     : null
 }

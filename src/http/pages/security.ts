@@ -2,6 +2,7 @@ import type { Context } from 'hono';
 import type { ValidatedSession } from '../../domain/sessions/session-service.ts';
 import type { AppEnv } from '../app-env.ts';
 import { html, type SafeHtml } from './html.ts';
+import { lengthHint } from './password-pages.ts';
 import { stepUpDialog } from './step-up-dialog.ts';
 
 /**
@@ -95,7 +96,7 @@ async function passwordPanel(c: Context<AppEnv>, auth: ValidatedSession): Promis
 <div class="field">
 <label for="account-new-password">New password</label>
 <input id="account-new-password" name="newPassword" type="password" autocomplete="new-password" maxlength="${config.passwords.maxLength * 4}" aria-describedby="account-new-password-help account-new-password-error">
-<p id="account-new-password-help" class="help">At least ${minLength} characters. A few words in a row make a good password; very common passwords and ones made of the site's name or your address are refused.</p>
+<p id="account-new-password-help" class="help">${lengthHint(minLength)} A few unrelated words work well; very common passwords and ones made of the site's name or your address are refused.</p>
 <p id="account-new-password-error" class="field-error" hidden></p>
 </div>
 <div class="field">
