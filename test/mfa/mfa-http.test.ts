@@ -261,6 +261,31 @@ describe('second factors', () => {
     assert.ok(types.includes('mfa.recovery_codes_generated'));
   });
 
+  test('regenerating the recovery codes mails the owner a notice, without the codes', async () => {
+    const owner = new TestClient(server.url);
+    await signInWithEmail(server, owner, 'new-codes@example.com');
+    const { secret } = await enrolTotp(server, owner, clock);
+    const generated = /new set of recovery codes was generated/;
+    const notices = async () =>
+      (await server.services.stores.devMailbox.list({ to: 'new-codes@example.com', limit: 50 })).filter(
+        (message) => /Security change/.test(message.subject) && generated.test(message.text),
+      );
+    await mailMatching(server, 'new-codes@example.com', /Security change/, /authenticator app was set up/);
+    assert.equal((await notices()).length, 0, 'setting up the authenticator is a notice of its own');
+
+    const fresh = new TestClient(server.url);
+    await emailFirstFactor(server, fresh, 'new-codes@example.com');
+    assert.equal((await fresh.post('/api/v1/mfa/verify', { code: currentCode(server, secret) })).status, 200);
+    const regenerated = await fresh.post('/api/v1/mfa/recovery-codes');
+    assert.equal(regenerated.status, 200, regenerated.text);
+    const notice = await mailMatching(server, 'new-codes@example.com', /Security change/, generated);
+    assert.match(notice.text, /old codes no longer work/);
+    for (const code of regenerated.body.recoveryCodes as string[]) {
+      assert.ok(!notice.text.includes(code), 'the mail carries no code');
+    }
+    assert.equal((await notices()).length, 1);
+  });
+
   test('removing the authenticator (step-up) drops it and its recovery codes; sign-in is one factor again', async () => {
     const client = new TestClient(server.url);
     await signInWithEmail(server, client, 'remove@example.com');
