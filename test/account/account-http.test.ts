@@ -14,6 +14,8 @@ import { mailMatching, tokenIn } from '../support/mail.ts';
 import { emailFirstFactor, signInWithEmail } from '../support/sign-in.ts';
 import { SoftAuthenticator } from '../support/soft-authenticator.ts';
 
+const PASSWORD = 'a passphrase for leaving';
+
 describe('account lifecycle', () => {
   let server: TestServer;
   const clock = new TestClock();
@@ -111,10 +113,38 @@ describe('account lifecycle', () => {
   });
 
   test('deleting the account (step-up): credentials and sessions go, audit entries stay', async () => {
+    const { stores } = server.services;
     const client = new TestClient(server.url);
     const other = new TestClient(server.url);
     const userId = await signInWithEmail(server, client, 'leaving@example.com');
+    // A first password, set through the mailed link (the resetting browser stays signed in).
+    assert.equal(
+      (await client.post('/api/v1/password/forgot', { email: 'leaving@example.com' })).status,
+      202,
+    );
+    const resetToken = tokenIn(
+      await mailMatching(server, 'leaving@example.com', /Reset your/),
+      '/password/reset',
+    );
+    assert.equal(
+      (await client.post('/api/v1/password/reset', { token: resetToken, password: PASSWORD })).status,
+      200,
+    );
+    assert.ok(await stores.passwords.find(userId), 'a password is set');
     await signInWithEmail(server, other, 'leaving@example.com');
+    // A linked upstream account, as a federated sign-in leaves it.
+    await stores.federatedIdentities.createOrGet({
+      id: 'fid_leaving',
+      userId,
+      providerId: 'test',
+      issuer: 'https://idp.example.com',
+      subject: 'leaving-subject',
+      email: 'leaving@example.com',
+      emailVerified: true,
+      createdAt: clock.now(),
+      lastUsedAt: null,
+    });
+    assert.equal((await stores.federatedIdentities.listByUser(userId)).length, 1);
     await enrolTotp(server, client, clock);
     const options = await client.post('/api/v1/passkeys/register/options');
     const key = new SoftAuthenticator({ origin: server.origin });
@@ -129,11 +159,30 @@ describe('account lifecycle', () => {
     assert.equal(client.cookies.has(SESSION_COOKIE), false, 'cookie cleared');
     assert.equal((await other.get('/api/v1/session')).status, 401);
     const { db } = server.services.database;
-    for (const table of ['users', 'sessions', 'passkeys', 'totp_credentials', 'recovery_codes'] as const) {
+    for (const table of [
+      'users',
+      'sessions',
+      'passkeys',
+      'totp_credentials',
+      'recovery_codes',
+      'password_credentials',
+      'federated_identities',
+    ] as const) {
       const column = table === 'users' ? 'id' : 'user_id';
       const rows = await db.selectFrom(table).selectAll().where(column, '=', userId).execute();
       assert.equal(rows.length, 0, table);
     }
+    assert.equal(await stores.passwords.find(userId), undefined, 'the password is gone');
+    assert.equal(
+      await stores.federatedIdentities.findBySubject('https://idp.example.com', 'leaving-subject'),
+      undefined,
+      'the upstream account is unlinked',
+    );
+    const byPassword = await new TestClient(server.url).post('/api/v1/password/sign-in', {
+      email: 'leaving@example.com',
+      password: PASSWORD,
+    });
+    assert.equal(byPassword.status, 401, 'the password no longer signs in');
     const events = await server.services.stores.audit.list({ userId, limit: 100 });
     assert.ok(events.some((e) => e.type === 'account.deleted'));
     assert.ok(
