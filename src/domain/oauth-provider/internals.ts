@@ -4,6 +4,7 @@
  * its public configuration cannot express; a library upgrade is checked against this file.
  */
 import type { ClientInstance, KoaContext, Provider } from 'oidc-provider';
+import checkPKCE from 'oidc-provider/lib/helpers/pkce.js';
 import validateDpop, { checkDpopReplay } from 'oidc-provider/lib/helpers/validate_dpop.js';
 import instance, { type GrantHandler } from 'oidc-provider/lib/helpers/weak_cache.js';
 import { verifyClientSecret } from './client-registry.ts';
@@ -35,6 +36,24 @@ export async function dpopProofKey(
   if (proof && spend && ctx.oidc.client)
     await checkDpopReplay(provider, ctx, proof, ctx.oidc.client.clientId);
   return proof?.thumbprint;
+}
+
+/**
+ * Whether a token request presents what the code's first redeemer had to: its PKCE verifier
+ * (the engine's own check, lib/helpers/pkce.js) and its redirect_uri. `code` is the stored
+ * AuthorizationCode payload.
+ */
+export function holdsCodeSecrets(
+  code: { codeChallenge?: unknown; codeChallengeMethod?: unknown; redirectUri?: unknown },
+  params: Readonly<Record<string, unknown>> | undefined,
+): boolean {
+  if (!code.codeChallenge || params?.['redirect_uri'] !== code.redirectUri) return false;
+  try {
+    checkPKCE(params?.['code_verifier'], code.codeChallenge, code.codeChallengeMethod);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** Every grant type the provider serves at its token endpoint. */

@@ -305,3 +305,8 @@ declare module 'oidc-provider/lib/helpers/validate_dpop.js' {
     clientId: string,
   ): Promise<void>;
 }
+
+/** The engine's PKCE check (lib/helpers/pkce.js): throws InvalidGrant when the verifier does not match. */
+declare module 'oidc-provider/lib/helpers/pkce.js' {
+  export default function checkPKCE(verifier: unknown, challenge: unknown, method: unknown): void;
+}

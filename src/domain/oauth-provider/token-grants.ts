@@ -4,6 +4,7 @@ import type { GrantHandler } from 'oidc-provider/lib/helpers/weak_cache.js';
 import type { Clock } from '../../ports/clock.ts';
 import type { OAuthModelStore, RefreshGraceRecord, RefreshGraceStore } from '../../ports/oauth-store.ts';
 import { seal, sha256, unseal } from '../crypto/secrets.ts';
+import { holdsCodeSecrets } from './internals.ts';
 import { storageKey } from './sql-adapter.ts';
 
 /** A single-use grant source presented again: its grant has been revoked (see auditReplays). */
@@ -36,15 +37,21 @@ export function auditReplays(
       await original(ctx);
     } catch (error) {
       const clientId = ctx.oidc.client?.clientId;
-      if (record?.consumedAt != null && record.clientId === clientId) {
-        // The provider revokes only when it gets as far as `consumed`: it refuses an expired
-        // code, a wrong PKCE verifier or redirect_uri first (lib/actions/grants/
-        // authorization_code.js), and then revokes nothing. A used code presented again is a
-        // replay whatever else is wrong with the request, so the grant is revoked here in every
-        // case (a second revocation after the provider's own finds nothing left). The stores
-        // keep consumed codes past their expiry for this (CONSUMED_CODE_RETENTION_MS).
-        // revokeGrant is what the provider's revocation does (lib/helpers/revoke.js): every
-        // record issued under the grant, and the Grant.
+      if (
+        record?.consumedAt != null &&
+        record.clientId === clientId &&
+        holdsCodeSecrets(JSON.parse(record.payload) as object, ctx.oidc.params)
+      ) {
+        // A replay by whoever redeemed the code: its client, with its PKCE verifier and
+        // redirect_uri. The provider revokes only when it reaches the `consumed` check, and it
+        // refuses an expired code before that (lib/actions/grants/authorization_code.js), so a
+        // code replayed after its 60 s is revoked here (a second revocation after the
+        // provider's own finds nothing left). The stores keep consumed codes past their expiry
+        // for this (CONSUMED_CODE_RETENTION_MS). Without the verifier nothing is revoked: a
+        // public client is named by client_id alone, so anyone who lifted a used code from a
+        // log or a Referer header could otherwise cut the user off the app, and gained nothing
+        // to stop (the code was never redeemable without the verifier). revokeGrant is what
+        // the provider's revocation does (lib/helpers/revoke.js).
         if (record.grantId !== null) await models.revokeGrant(record.grantId);
         onReplay({ model, clientId, grantId: record.grantId, accountId: record.accountId }, ctx);
       }
