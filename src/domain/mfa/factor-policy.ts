@@ -23,7 +23,7 @@ export interface FactorStanding {
 }
 
 /** RFC 8176 §2: "fed", authentication by a federated identity provider. */
-const FEDERATED_AMR = 'fed';
+export const FEDERATED_AMR = 'fed';
 
 /**
  * RFC 8176 §2 values for a session started with a passkey. A verified assertion proves

@@ -1,4 +1,5 @@
 import type { UserRecord } from '../../ports/user-store.ts';
+import { FEDERATED_AMR } from '../mfa/factor-policy.ts';
 
 /**
  * Which claims each scope releases (OpenID Connect Core §5.4), and nothing else: an access or
@@ -23,6 +24,9 @@ export const ACR_PHISHING_RESISTANT = 'phr';
 export const ACR_BASIC = 'urn:gatehouse:acr:basic';
 
 export function acrFor(amr: readonly string[]): string {
+  // A federated sign-in is only as strong as Gatehouse can check: whatever methods the other
+  // provider reports ("hwk", "pop"…), it is the basic class here (factor-policy.ts federatedAmr).
+  if (amr.includes(FEDERATED_AMR)) return ACR_BASIC;
   return amr.some((method) => method === 'pop' || method === 'hwk' || method === 'swk')
     ? ACR_PHISHING_RESISTANT
     : ACR_BASIC;
