@@ -1,8 +1,9 @@
 import type { Context } from 'hono';
-import { stepUpFactors } from '../domain/mfa/factor-policy.ts';
+import { type FactorStanding, stepUpFactors } from '../domain/mfa/factor-policy.ts';
 import type { ValidatedSession } from '../domain/sessions/session-service.ts';
 import { AppError } from '../errors/app-error.ts';
 import type { AppEnv } from './app-env.ts';
+import type { StepUpRequirement } from './pages/client/step-up-methods.ts';
 import { requireSession } from './auth.ts';
 
 export interface RecentAuthOptions {
@@ -31,30 +32,26 @@ export async function requireRecentAuth(
   const recent = services.clock.now() - auth.session.authTime <= maxAgeMs;
   if (recent && factors.every((factor) => auth.session.amr.includes(factor))) return auth;
   throw new AppError('step_up_required', 'Confirm it’s you to continue.', {
-    extra: { maxAge: Math.floor(maxAgeMs / 1000), ...(await stepUpRequirement(c, auth, options.factors)) },
+    extra: {
+      maxAge: Math.floor(maxAgeMs / 1000),
+      ...(await stepUpRequirement(c, auth, options.factors, standing)),
+    },
   });
 }
 
-/** What a re-authentication must prove, and the ways this user has to prove it. */
-export interface StepUpRequirement {
-  /** amr values the new session must carry: the factor policy's, and `extra`. */
-  factors: string[];
-  methods: Array<'passkey' | 'email' | 'password'>;
-  /** 'totp' when an authenticator code must come with the one-factor ways (email, password). */
-  secondFactor: 'totp' | null;
-}
-
 /**
- * The step-up prompt's brief (src/http/pages/client/step-up-methods.ts reads it): in the 403
- * above, and on the OAuth provider's re-authentication page (pages/interaction.ts).
+ * The step-up prompt's brief (src/http/pages/client/step-up-methods.ts reads it, and declares
+ * its shape): in the 403 above, and on the OAuth provider's re-authentication page
+ * (pages/interaction.ts). `factors`: the factor policy's, and `extra`.
  */
 export async function stepUpRequirement(
   c: Context<AppEnv>,
   auth: ValidatedSession,
   extra: readonly string[] = [],
+  known?: FactorStanding,
 ): Promise<StepUpRequirement> {
   const services = c.get('services');
-  const standing = await services.factorPolicy.standing(auth.user.id);
+  const standing = known ?? (await services.factorPolicy.standing(auth.user.id));
   const hasPasskey = (await services.passkeys.list(auth.user)).length > 0;
   const hasPassword =
     services.config.passwords.enabled && (await services.stores.passwords.find(auth.user.id)) !== undefined;

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { calculateJwkThumbprint, exportJWK } from 'jose';
+import { calculateJwkThumbprint, exportJWK, SignJWT } from 'jose';
 import * as client from 'openid-client';
 import { sha256 } from '../../src/domain/crypto/secrets.ts';
 import { STATIC_SECURITY_HEADERS } from '../../src/http/middleware/security-headers.ts';
@@ -444,6 +444,47 @@ describe('OAuth provider: tokens', () => {
     assert.equal((await refusalOf(client.refreshTokenGrant(config, token))).error, 'invalid_grant');
     const next = await client.refreshTokenGrant(config, successor, undefined, { DPoP: dpop });
     assert.ok(next.refresh_token, 'the family is alive');
+  });
+
+  test('DPoP and the grace window: one proof sent twice in parallel is spent once; the copy gets nothing', async () => {
+    const agent = new TestClient(server.url);
+    await signInWithEmail(server, agent, 'dpop-proof-replay@example.com');
+    const config = await discover(server, DPOP_APP);
+    const keyPair = await client.randomDPoPKeyPair();
+    const request = await authorizationRequest(config, {
+      redirect_uri: DPOP_APP.redirect_uris[0]!,
+      scope: 'openid offline_access read',
+      resource: API,
+      prompt: 'consent',
+    });
+    const outcome = await followAuthorization(server, agent, request.url);
+    const tokens = await client.authorizationCodeGrant(
+      config,
+      outcome.callback!,
+      { pkceCodeVerifier: request.verifier, expectedState: request.state, expectedNonce: request.nonce },
+      undefined,
+      { DPoP: client.getDPoPHandle(config, keyPair) },
+    );
+    // One proof (RFC 9449 §4.2), the same bytes on both requests, as an attacker replaying a
+    // captured request would send them.
+    const tokenEndpoint = config.serverMetadata().token_endpoint!;
+    const proof = await new SignJWT({ htm: 'POST', htu: tokenEndpoint, jti: crypto.randomUUID() })
+      .setProtectedHeader({ alg: 'ES256', typ: 'dpop+jwt', jwk: await exportJWK(keyPair.publicKey) })
+      .setIssuedAt()
+      .sign(keyPair.privateKey);
+    const send = () =>
+      fetch(tokenEndpoint, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded', dpop: proof },
+        body: new URLSearchParams({
+          grant_type: 'refresh_token',
+          refresh_token: tokens.refresh_token!,
+          client_id: DPOP_APP.client_id,
+        }),
+      }).then(async (response) => ({ status: response.status, body: await response.json() }));
+    const answers = await Promise.all([send(), send()]);
+    assert.deepEqual(answers.map((answer) => answer.status).sort(), [200, 400], JSON.stringify(answers));
+    assert.equal(answers.find((answer) => answer.status === 400)?.body.error, 'invalid_grant');
   });
 
   test('confidential clients must authenticate at the token, PAR, introspection and revocation endpoints (ASVS V10.4.10)', async () => {

@@ -148,14 +148,14 @@ export class Interactions {
     request: IncomingMessage,
     response: ServerResponse,
     view: InteractionView,
-    session: SignedInSession | null,
+    session: SignedInSession,
     context: RequestContext,
   ): Promise<string> {
-    const unmet = session !== null && this.wantsStrongerClass(view, session);
+    const unmet = this.wantsStrongerClass(view, session);
     await this.#audit.record(context, {
       type: 'oauth.reauthentication_abandoned',
       outcome: 'failure',
-      userId: session?.userId ?? null,
+      userId: session.userId,
       details: { clientId: view.clientId, acrValues: view.acrValues },
     });
     return this.#provider().interactionResult(

@@ -22,10 +22,13 @@ import { stepUpDialog } from './step-up-dialog.ts';
 
 /**
  * The provider's login and consent steps as Gatehouse pages (DESIGN §5 `/consent`):
- * GET /interaction/{uid}: signed out → /sign-in and back here; signed in (recently enough for
- * prompt=login / max_age) → the login step finishes at once; consent → the consent page, unless
- * the client is trusted or the user already granted what it asks (the provider skips it then).
- * POST /interaction/{uid}/consent: the page's Allow / Deny, answered with where to go next.
+ * GET /interaction/{uid}: signed out → /sign-in and back here; signed in and recently and
+ * strongly enough for prompt=login, max_age and acr_values → the login step finishes at once;
+ * signed in but not enough → "Confirm it's you" (step-up, then this page again); consent → the
+ * consent page, unless the client is trusted or the user already granted what it asks (the
+ * provider skips it then).
+ * POST /interaction/{uid}/consent: the consent page's Allow / Deny, answered with where to go next.
+ * POST /interaction/{uid}/abandon: the confirmation's Cancel, likewise.
  */
 
 /** What a permission means, in words a person can judge (ASVS 5.0 V10.7.2). */
