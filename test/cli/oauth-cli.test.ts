@@ -12,12 +12,11 @@ import { TestClient } from '../support/http-client.ts';
 import {
   API,
   assertClientCredentialsNeedDpop,
-  assertPushRequired,
+  assertOnlyPushedRequestsWork,
   authorizationRequest,
   decodeJwt,
   discover,
   followAuthorization,
-  pushedAuthorizationRequest,
 } from '../support/oauth.ts';
 import { startGatehouse, type TestServer } from '../support/server.ts';
 import { signInWithEmail } from '../support/sign-in.ts';
@@ -347,16 +346,9 @@ describe('gatehouse clients / keys', () => {
       assert.equal(config.clientMetadata()['client_secret'], added.client_secret);
       const agent = new TestClient(server.url);
       await signInWithEmail(server, agent, 'cli-par@example.com');
-      const plain = await authorizationRequest(config, { redirect_uri: redirect, scope: 'openid' });
-      assertPushRequired(await followAuthorization(server, agent, plain.url), redirect);
-      const pushed = await pushedAuthorizationRequest(config, { redirect_uri: redirect, scope: 'openid' });
-      const outcome = await followAuthorization(server, agent, pushed.url);
-      assert.ok(outcome.callback, JSON.stringify(outcome).slice(0, 300));
-      assert.ok(outcome.callback.searchParams.get('code'), outcome.callback.href);
-      const tokens = await client.authorizationCodeGrant(config, outcome.callback, {
-        pkceCodeVerifier: pushed.verifier,
-        expectedState: pushed.state,
-        expectedNonce: pushed.nonce,
+      const tokens = await assertOnlyPushedRequestsWork(server, agent, config, {
+        redirect_uri: redirect,
+        scope: 'openid',
       });
       assert.equal(tokens.claims()?.['aud'], 'cli-par');
     });

@@ -13,14 +13,13 @@ import { TestClient } from '../support/http-client.ts';
 import {
   API,
   assertClientCredentialsNeedDpop,
-  assertPushRequired,
+  assertOnlyPushedRequestsWork,
   authorizationRequest,
   CALLBACK,
   codeFlow,
   decodeJwt,
   discover,
   followAuthorization,
-  pushedAuthorizationRequest,
   SERVICE,
   SPA,
   startOAuthGatehouse,
@@ -397,17 +396,7 @@ describe('OAuth clients admin API', () => {
     assert.equal(created.status, 201, created.text);
     assert.equal(created.body.client.require_par, true);
     const config = await discover(server, created.body);
-    const plain = await authorizationRequest(config);
-    assertPushRequired(await followAuthorization(server, alice, plain.url), CALLBACK);
-    const pushed = await pushedAuthorizationRequest(config);
-    const outcome = await followAuthorization(server, alice, pushed.url);
-    assert.ok(outcome.callback, JSON.stringify(outcome).slice(0, 300));
-    assert.ok(outcome.callback.searchParams.get('code'), outcome.callback.href);
-    const tokens = await client.authorizationCodeGrant(config, outcome.callback, {
-      pkceCodeVerifier: pushed.verifier,
-      expectedState: pushed.state,
-      expectedNonce: pushed.nonce,
-    });
+    const tokens = await assertOnlyPushedRequestsWork(server, alice, config);
     assert.equal(tokens.claims()?.['aud'], 'api-par');
   });
 

@@ -1,17 +1,13 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, test } from 'node:test';
-import * as client from 'openid-client';
 import { ConfigError, configWarnings, loadConfig } from '../../src/config/load.ts';
 import { TestClient } from '../support/http-client.ts';
 import { startGatehouse } from '../support/server.ts';
 import {
-  assertPushRequired,
-  authorizationRequest,
+  assertOnlyPushedRequestsWork,
   discover,
-  followAuthorization,
   oauthSettings,
-  pushedAuthorizationRequest,
   startOAuthGatehouse,
   WEB_APP,
 } from '../support/oauth.ts';
@@ -215,17 +211,7 @@ describe('OAuth provider configuration', () => {
       await signInWithEmail(server, agent, 'require-par@example.com');
       const config = await discover(server, WEB_APP);
       assert.equal(config.serverMetadata().require_pushed_authorization_requests, true, 'advertised');
-      const plain = await authorizationRequest(config);
-      assertPushRequired(await followAuthorization(server, agent, plain.url), WEB_APP.redirect_uris[0]);
-      const pushed = await pushedAuthorizationRequest(config);
-      assert.deepEqual([...pushed.url.searchParams.keys()].sort(), ['client_id', 'request_uri']);
-      const outcome = await followAuthorization(server, agent, pushed.url);
-      assert.ok(outcome.callback, JSON.stringify(outcome).slice(0, 300));
-      const tokens = await client.authorizationCodeGrant(config, outcome.callback, {
-        pkceCodeVerifier: pushed.verifier,
-        expectedState: pushed.state,
-        expectedNonce: pushed.nonce,
-      });
+      const tokens = await assertOnlyPushedRequestsWork(server, agent, config);
       assert.equal(tokens.claims()?.['aud'], WEB_APP.client_id);
     } finally {
       await server.close();

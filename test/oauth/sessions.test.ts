@@ -8,6 +8,7 @@ import {
   decodeJwt,
   discover,
   followAuthorization,
+  reauthenticationPage,
   SIGNED_OUT,
   startOAuthGatehouse,
   WEB_APP,
@@ -92,33 +93,16 @@ describe('OAuth provider: Gatehouse sessions, prompts and logout', () => {
     assert.ok(next.claims()!.auth_time! > before);
   });
 
-  /**
-   * The interaction page that asks a signed-in user to confirm it's them (step-up), read from
-   * where followAuthorization stopped: its uid, and the step-up brief it hands the prompt.
-   */
-  function reauthenticationPage(outcome: Awaited<ReturnType<typeof followAuthorization>>) {
-    const text = outcome.stoppedAt && 'text' in outcome.stoppedAt ? outcome.stoppedAt.text : '';
-    assert.match(text, /data-page="oauth-reauth"/, 'the re-authentication page');
-    const uid = /data-uid="([^"]+)"/.exec(text)?.[1];
-    const brief = /data-requirement="([^"]+)"/.exec(text)?.[1];
-    assert.ok(uid && brief);
-    return {
-      resume: new URL(`/interaction/${uid}`, server.url),
-      requirement: JSON.parse(brief.replace(/&quot;/g, '"').replace(/&amp;/g, '&')),
-      text,
-    };
-  }
-
   test('max_age=1: a sign-in older than a second must be repeated, by step-up', async () => {
     const { agent, config } = await signedInWithGrant('max-age@example.com');
     const before = (await agent.get('/api/v1/session')).body;
     await new Promise((resolve) => setTimeout(resolve, 1100));
     const request = await authorizationRequest(config, { max_age: '1' });
-    const page = reauthenticationPage(await followAuthorization(server, agent, request.url));
+    const page = reauthenticationPage(server, await followAuthorization(server, agent, request.url));
     assert.deepEqual(page.requirement, { factors: [], methods: ['email'], secondFactor: null });
     assert.match(page.text, /Not max-age@example\.com\? <a href="\/sign-in\?[^"]*reauth=1/);
     // Coming back without re-authenticating changes nothing.
-    reauthenticationPage(await followAuthorization(server, agent, page.resume));
+    reauthenticationPage(server, await followAuthorization(server, agent, page.resume));
     const reauthenticated = await reauthenticateByEmail(server, agent, 'max-age@example.com');
     assert.equal(reauthenticated.status, 200, reauthenticated.text);
     const resumed = await followAuthorization(server, agent, page.resume);
@@ -137,7 +121,7 @@ describe('OAuth provider: Gatehouse sessions, prompts and logout', () => {
   test('max_age=0: one step-up is enough (no loop)', async () => {
     const { agent, config } = await signedInWithGrant('max-age-zero@example.com');
     const request = await authorizationRequest(config, { max_age: '0' });
-    const page = reauthenticationPage(await followAuthorization(server, agent, request.url));
+    const page = reauthenticationPage(server, await followAuthorization(server, agent, request.url));
     await reauthenticateByEmail(server, agent, 'max-age-zero@example.com');
     const resumed = await followAuthorization(server, agent, page.resume);
     assert.ok(resumed.callback?.searchParams.get('code'));
@@ -146,10 +130,10 @@ describe('OAuth provider: Gatehouse sessions, prompts and logout', () => {
   test('prompt=login forces a re-authentication even with a fresh session', async () => {
     const { agent, config } = await signedInWithGrant('prompt-login@example.com');
     const request = await authorizationRequest(config, { prompt: 'login' });
-    const page = reauthenticationPage(await followAuthorization(server, agent, request.url));
+    const page = reauthenticationPage(server, await followAuthorization(server, agent, request.url));
     // Coming back without re-authenticating does not satisfy it.
     await new Promise((resolve) => setTimeout(resolve, 1100));
-    reauthenticationPage(await followAuthorization(server, agent, page.resume));
+    reauthenticationPage(server, await followAuthorization(server, agent, page.resume));
     await reauthenticateByEmail(server, agent, 'prompt-login@example.com');
     const resumed = await followAuthorization(server, agent, page.resume);
     assert.ok(resumed.callback?.searchParams.get('code'));
@@ -174,7 +158,7 @@ describe('OAuth provider: Gatehouse sessions, prompts and logout', () => {
   test('cancelling the re-authentication: access_denied at the client, audited', async () => {
     const { agent, config, userId } = await signedInWithGrant('cancel-login@example.com');
     const request = await authorizationRequest(config, { prompt: 'login' });
-    const page = reauthenticationPage(await followAuthorization(server, agent, request.url));
+    const page = reauthenticationPage(server, await followAuthorization(server, agent, request.url));
     const answer = await agent.post(`${page.resume.pathname}/abandon`, {});
     assert.equal(answer.status, 200, answer.text);
     const back = await followAuthorization(server, agent, new URL(answer.body.redirectTo, server.url));

@@ -21,6 +21,7 @@ import {
   decodeJwt,
   discover,
   followAuthorization,
+  reauthenticationPage,
   SERVICE,
   startOAuthGatehouse,
   WEB_APP,
@@ -64,20 +65,6 @@ describe('OAuth provider: acr_values and the RFC 9470 step-up challenge', () => 
     return { agent, userId, passkey, config, first };
   }
 
-  /** The re-authentication page where followAuthorization stopped: its interaction and step-up brief. */
-  function reauthenticationPage(outcome: Awaited<ReturnType<typeof followAuthorization>>) {
-    const text = outcome.stoppedAt?.text ?? '';
-    assert.match(text, /data-page="oauth-reauth"/, `the re-authentication page, got ${text.slice(0, 200)}`);
-    const uid = /data-uid="([^"]+)"/.exec(text)?.[1];
-    const brief = /data-requirement="([^"]+)"/.exec(text)?.[1];
-    assert.ok(uid && brief);
-    return {
-      resume: new URL(`/interaction/${uid}`, server.url),
-      requirement: JSON.parse(brief.replace(/&quot;/g, '"').replace(/&amp;/g, '&')),
-      text,
-    };
-  }
-
   async function reauthenticateWithPasskey(agent: TestClient, passkey: SoftAuthenticator): Promise<void> {
     const options = await agent.post('/api/v1/reauth/passkey/options');
     assert.equal(options.status, 200, options.text);
@@ -103,7 +90,7 @@ describe('OAuth provider: acr_values and the RFC 9470 step-up challenge', () => 
   test('acr_values=phr: a session from an emailed code steps up with a passkey; ID and access token say phr', async () => {
     const { agent, passkey, config, first } = await emailSignedIn('phr@example.com', true);
     const request = await authorizationRequest(config, { ...API_SCOPES, acr_values: 'phr' });
-    const page = reauthenticationPage(await followAuthorization(server, agent, request.url));
+    const page = reauthenticationPage(server, await followAuthorization(server, agent, request.url));
     assert.deepEqual(page.requirement, {
       factors: ['pop'],
       methods: ['passkey', 'email'],
@@ -112,7 +99,7 @@ describe('OAuth provider: acr_values and the RFC 9470 step-up challenge', () => 
     assert.match(page.text, /with a passkey/);
     // An emailed code is not phishing-resistant: re-authenticating with one changes nothing.
     assert.equal((await reauthenticateByEmail(server, agent, 'phr@example.com')).status, 200);
-    reauthenticationPage(await followAuthorization(server, agent, page.resume));
+    reauthenticationPage(server, await followAuthorization(server, agent, page.resume));
 
     await reauthenticateWithPasskey(agent, passkey);
     const resumed = await followAuthorization(server, agent, page.resume);
@@ -179,7 +166,7 @@ describe('OAuth provider: acr_values and the RFC 9470 step-up challenge', () => 
   test('a user without a passkey asked for phr: told so, and Cancel answers unmet_authentication_requirements', async () => {
     const { agent, config } = await emailSignedIn('no-passkey@example.com', false);
     const request = await authorizationRequest(config, { ...API_SCOPES, acr_values: 'phr' });
-    const page = reauthenticationPage(await followAuthorization(server, agent, request.url));
+    const page = reauthenticationPage(server, await followAuthorization(server, agent, request.url));
     assert.deepEqual(page.requirement.methods, ['email']);
     assert.match(page.text, /id="reauth-no-passkey"/);
     const answer = await agent.post(`${page.resume.pathname}/abandon`, {});
@@ -235,7 +222,7 @@ describe('OAuth provider: acr_values and the RFC 9470 step-up challenge', () => 
 
       // The client asks again with what the challenge named; the user confirms with a passkey.
       const request = await authorizationRequest(config, { ...API_SCOPES, acr_values: acrValues! });
-      const page = reauthenticationPage(await followAuthorization(server, agent, request.url));
+      const page = reauthenticationPage(server, await followAuthorization(server, agent, request.url));
       await reauthenticateWithPasskey(agent, passkey);
       const resumed = await followAuthorization(server, agent, page.resume);
       const tokens = await exchange(config, request, resumed.callback!);

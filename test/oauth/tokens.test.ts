@@ -399,9 +399,10 @@ describe('OAuth provider: tokens', () => {
     );
   });
 
-  test('DPoP and the grace window: 20 concurrent refreshes by one key share one successor; another key gets nothing', async () => {
+  /** A DPoP client's tokens for a new user, bound to a fresh key (code flow, consent, a proof at the exchange). */
+  async function dpopTokens(email: string) {
     const agent = new TestClient(server.url);
-    await signInWithEmail(server, agent, 'dpop-parallel@example.com');
+    await signInWithEmail(server, agent, email);
     const config = await discover(server, DPOP_APP);
     const keyPair = await client.randomDPoPKeyPair();
     const dpop = client.getDPoPHandle(config, keyPair);
@@ -419,6 +420,11 @@ describe('OAuth provider: tokens', () => {
       undefined,
       { DPoP: dpop },
     );
+    return { config, keyPair, dpop, tokens };
+  }
+
+  test('DPoP and the grace window: 20 concurrent refreshes by one key share one successor; another key gets nothing', async () => {
+    const { config, keyPair, dpop, tokens } = await dpopTokens('dpop-parallel@example.com');
     const token = tokens.refresh_token!;
     // Each request carries its own proof (its own jti) by the same key, as parallel tabs would.
     const results = await concurrently(20, () =>
@@ -447,24 +453,7 @@ describe('OAuth provider: tokens', () => {
   });
 
   test('DPoP and the grace window: one proof sent twice in parallel is spent once; the copy gets nothing', async () => {
-    const agent = new TestClient(server.url);
-    await signInWithEmail(server, agent, 'dpop-proof-replay@example.com');
-    const config = await discover(server, DPOP_APP);
-    const keyPair = await client.randomDPoPKeyPair();
-    const request = await authorizationRequest(config, {
-      redirect_uri: DPOP_APP.redirect_uris[0]!,
-      scope: 'openid offline_access read',
-      resource: API,
-      prompt: 'consent',
-    });
-    const outcome = await followAuthorization(server, agent, request.url);
-    const tokens = await client.authorizationCodeGrant(
-      config,
-      outcome.callback!,
-      { pkceCodeVerifier: request.verifier, expectedState: request.state, expectedNonce: request.nonce },
-      undefined,
-      { DPoP: client.getDPoPHandle(config, keyPair) },
-    );
+    const { config, keyPair, tokens } = await dpopTokens('dpop-proof-replay@example.com');
     // One proof (RFC 9449 §4.2), the same bytes on both requests, as an attacker replaying a
     // captured request would send them.
     const tokenEndpoint = config.serverMetadata().token_endpoint!;

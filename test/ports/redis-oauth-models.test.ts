@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import type { Redis } from 'ioredis';
-import type { OAuthModelRecord } from '../../src/ports/oauth-store.ts';
+import { CONSUMED_CODE_RETENTION_MS, type OAuthModelRecord } from '../../src/ports/oauth-store.ts';
 import { openRedis } from '../../src/storage/redis/open-redis.ts';
 import { RedisOAuthModelStore } from '../../src/storage/redis/redis-oauth-model-store.ts';
 import { RoutedOAuthModelStore } from '../../src/storage/routed-oauth-model-store.ts';
@@ -138,6 +138,47 @@ describe('RedisOAuthModelStore', async () => {
     await store.upsert(code);
     const keys = await redis.keys(`${prefix}m:*`);
     assert.ok(keys.includes(`${prefix}m:AuthorizationCode:hashed-by-the-adapter`));
+  });
+
+  it('consuming a code extends its key and its index entries to the retention after its expiry; its expiry reads the same', async () => {
+    const expiresAt = Date.now() + 60_000;
+    const code = codeRecord({ expiresAt });
+    await store.upsert(code);
+    const key = `${prefix}m:AuthorizationCode:${code.id}`;
+    assert.ok((await redis.pttl(key)) <= 60_000);
+    assert.equal(await store.consume(code.model, code.id, Date.now()), true);
+    const keep = expiresAt + CONSUMED_CODE_RETENTION_MS;
+    assert.equal(await redis.pexpiretime(key), keep);
+    const member = `AuthorizationCode:${code.id}`;
+    for (const index of [`grant:${code.grantId}`, `account:${code.accountId}`, `client:${code.clientId}`]) {
+      assert.equal(Number(await redis.zscore(`${prefix}${index}`, member)), keep, index);
+      assert.equal(await redis.pexpiretime(`${prefix}${index}`), keep, index);
+    }
+    assert.equal((await store.find(code.model, code.id))?.expiresAt, expiresAt);
+    // A re-save keeps it; a code never consumed, or another model consumed, keeps its lifetime.
+    await store.upsert({ ...code, consumedAt: null });
+    assert.equal(await redis.pexpiretime(key), keep);
+    const unconsumed = codeRecord({ expiresAt });
+    const token = codeRecord({ model: 'AccessToken', expiresAt });
+    for (const each of [unconsumed, token]) await store.upsert(each);
+    assert.equal(await store.consume(token.model, token.id, Date.now()), true);
+    assert.equal(await redis.pexpiretime(`${prefix}m:AuthorizationCode:${unconsumed.id}`), expiresAt);
+    assert.equal(await redis.pexpiretime(`${prefix}m:AccessToken:${token.id}`), expiresAt);
+  });
+
+  it('a consumed code outlives its expiry and is still revoked with its grant', async () => {
+    const code = codeRecord({ expiresAt: Date.now() + 150 });
+    await store.upsert(code);
+    assert.equal(await store.consume(code.model, code.id, Date.now()), true);
+    const unconsumed = codeRecord({ grantId: code.grantId, expiresAt: Date.now() + 150 });
+    await store.upsert(unconsumed);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    // Another write to the grant's index drops its expired members, and not the kept code.
+    await store.upsert(codeRecord({ model: 'AccessToken', grantId: code.grantId }));
+    assert.ok((await store.find(code.model, code.id))?.consumedAt, 'kept');
+    assert.equal(await store.find(unconsumed.model, unconsumed.id), undefined);
+    await store.revokeGrant(code.grantId ?? '');
+    assert.equal(await store.find(code.model, code.id), undefined);
   });
 });
 

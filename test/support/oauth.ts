@@ -149,10 +149,18 @@ export async function authorizationRequest(
   config: client.Configuration,
   parameters: Record<string, string> = {},
 ): Promise<PkceRequest> {
+  return pkceRequest(parameters, async (all) => client.buildAuthorizationUrl(config, all));
+}
+
+/** PKCE (S256), state and nonce around `parameters`, and the URL `build` makes of them all. */
+async function pkceRequest(
+  parameters: Record<string, string>,
+  build: (all: Record<string, string>) => Promise<URL>,
+): Promise<PkceRequest> {
   const verifier = client.randomPKCECodeVerifier();
   const state = client.randomState();
   const nonce = client.randomNonce();
-  const url = client.buildAuthorizationUrl(config, {
+  const url = await build({
     redirect_uri: CALLBACK,
     scope: 'openid email',
     code_challenge: await client.calculatePKCECodeChallenge(verifier),
@@ -215,6 +223,24 @@ export async function followAuthorization(
     };
   }
   throw new Error('too many redirects');
+}
+
+/**
+ * The interaction page that asks a signed-in user to confirm it's them (prompt=login, max_age,
+ * acr_values), read from where followAuthorization stopped: the interaction to resume after the
+ * step-up, and the step-up brief the page hands the prompt.
+ */
+export function reauthenticationPage(server: Pick<TestServer, 'url'>, outcome: AuthorizationOutcome) {
+  const text = outcome.stoppedAt?.text ?? '';
+  assert.match(text, /data-page="oauth-reauth"/, `the re-authentication page, got ${text.slice(0, 200)}`);
+  const uid = /data-uid="([^"]+)"/.exec(text)?.[1];
+  const brief = /data-requirement="([^"]+)"/.exec(text)?.[1];
+  assert.ok(uid && brief);
+  return {
+    resume: new URL(`/interaction/${uid}`, server.url),
+    requirement: JSON.parse(brief.replace(/&quot;/g, '"').replace(/&amp;/g, '&')),
+    text,
+  };
 }
 
 /**
@@ -326,19 +352,34 @@ export async function pushedAuthorizationRequest(
   config: client.Configuration,
   parameters: Record<string, string> = {},
 ): Promise<PkceRequest> {
-  const verifier = client.randomPKCECodeVerifier();
-  const state = client.randomState();
-  const nonce = client.randomNonce();
-  const url = await client.buildAuthorizationUrlWithPAR(config, {
-    redirect_uri: CALLBACK,
-    scope: 'openid email',
-    code_challenge: await client.calculatePKCECodeChallenge(verifier),
-    code_challenge_method: 'S256',
-    state,
-    nonce,
-    ...parameters,
+  return pkceRequest(parameters, (all) => client.buildAuthorizationUrlWithPAR(config, all));
+}
+
+/**
+ * A client that must push its authorization requests: a plain one is refused (assertPushRequired)
+ * and a pushed one reaches a code, redeemed here. Returns the tokens.
+ */
+export async function assertOnlyPushedRequestsWork(
+  server: Pick<TestServer, 'url' | 'origin'>,
+  agent: TestClient,
+  config: client.Configuration,
+  parameters: Record<string, string> = {},
+) {
+  const plain = await authorizationRequest(config, parameters);
+  assertPushRequired(
+    await followAuthorization(server, agent, plain.url),
+    parameters['redirect_uri'] ?? CALLBACK,
+  );
+  const pushed = await pushedAuthorizationRequest(config, parameters);
+  assert.deepEqual([...pushed.url.searchParams.keys()].sort(), ['client_id', 'request_uri']);
+  const outcome = await followAuthorization(server, agent, pushed.url);
+  assert.ok(outcome.callback, JSON.stringify(outcome).slice(0, 300));
+  assert.ok(outcome.callback.searchParams.get('code'), outcome.callback.href);
+  return client.authorizationCodeGrant(config, outcome.callback, {
+    pkceCodeVerifier: pushed.verifier,
+    expectedState: pushed.state,
+    expectedNonce: pushed.nonce,
   });
-  return { url, verifier, state, nonce };
 }
 
 /**
@@ -346,7 +387,7 @@ export async function pushedAuthorizationRequest(
  * `require_pushed_authorization_requests`) was refused: back at the client's redirect URI with
  * `invalid_request` and no code, so parameters a browser could tamper with never reach a grant.
  */
-export function assertPushRequired(outcome: AuthorizationOutcome, redirectUri: string | undefined): void {
+function assertPushRequired(outcome: AuthorizationOutcome, redirectUri: string | undefined): void {
   const callback = outcome.callback;
   assert.ok(callback, `not sent back to the client: ${JSON.stringify(outcome).slice(0, 300)}`);
   assert.equal(`${callback.origin}${callback.pathname}`, redirectUri);

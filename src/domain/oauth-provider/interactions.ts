@@ -158,17 +158,14 @@ export class Interactions {
       userId: session.userId,
       details: { clientId: view.clientId, acrValues: view.acrValues },
     });
-    return this.#provider().interactionResult(
-      request,
-      response,
-      unmet
-        ? {
-            error: 'unmet_authentication_requirements',
-            error_description: 'The sign-in the application asked for did not take place',
-          }
-        : { error: 'access_denied', error_description: 'End-User aborted interaction' },
-      { mergeWithLastSubmission: false },
-    );
+    return unmet
+      ? this.#refuse(
+          request,
+          response,
+          'unmet_authentication_requirements',
+          'The sign-in the application asked for did not take place',
+        )
+      : this.#refuse(request, response, 'access_denied', 'End-User aborted interaction');
   }
 
   /** Before sending the user to sign in for this interaction: remembers which session (if any) they had. */
@@ -231,10 +228,20 @@ export class Interactions {
       userId: view.accountId,
       details: { clientId: view.clientId, scopes: view.scopes },
     });
+    return this.#refuse(request, response, 'access_denied', 'End-User aborted interaction');
+  }
+
+  /** Ends the authorization request with an error for the client (RFC 6749 §4.1.2.1). */
+  #refuse(
+    request: IncomingMessage,
+    response: ServerResponse,
+    error: string,
+    description: string,
+  ): Promise<string> {
     return this.#provider().interactionResult(
       request,
       response,
-      { error: 'access_denied', error_description: 'End-User aborted interaction' },
+      { error, error_description: description },
       { mergeWithLastSubmission: false },
     );
   }

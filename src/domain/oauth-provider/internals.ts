@@ -39,15 +39,15 @@ export async function dpopProofKey(
 }
 
 /**
- * Whether a token request presents what the code's first redeemer had to: its PKCE verifier
- * (the engine's own check, lib/helpers/pkce.js) and its redirect_uri. `code` is the stored
+ * Whether a token request presents the code's PKCE verifier, by the engine's own check
+ * (lib/helpers/pkce.js): what only the code's first redeemer holds. `code` is the stored
  * AuthorizationCode payload.
  */
-export function holdsCodeSecrets(
-  code: { codeChallenge?: unknown; codeChallengeMethod?: unknown; redirectUri?: unknown },
+export function holdsCodeVerifier(
+  code: { codeChallenge?: unknown; codeChallengeMethod?: unknown },
   params: Readonly<Record<string, unknown>> | undefined,
 ): boolean {
-  if (!code.codeChallenge || params?.['redirect_uri'] !== code.redirectUri) return false;
+  if (!code.codeChallenge) return false;
   try {
     checkPKCE(params?.['code_verifier'], code.codeChallenge, code.codeChallengeMethod);
     return true;

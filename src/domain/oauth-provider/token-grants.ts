@@ -4,7 +4,7 @@ import type { GrantHandler } from 'oidc-provider/lib/helpers/weak_cache.js';
 import type { Clock } from '../../ports/clock.ts';
 import type { OAuthModelStore, RefreshGraceRecord, RefreshGraceStore } from '../../ports/oauth-store.ts';
 import { seal, sha256, unseal } from '../crypto/secrets.ts';
-import { holdsCodeSecrets } from './internals.ts';
+import { holdsCodeVerifier } from './internals.ts';
 import { storageKey } from './sql-adapter.ts';
 
 /** A single-use grant source presented again: its grant has been revoked (see auditReplays). */
@@ -40,13 +40,13 @@ export function auditReplays(
       if (
         record?.consumedAt != null &&
         record.clientId === clientId &&
-        holdsCodeSecrets(JSON.parse(record.payload) as object, ctx.oidc.params)
+        holdsCodeVerifier(JSON.parse(record.payload) as object, ctx.oidc.params)
       ) {
-        // A replay by whoever redeemed the code: its client, with its PKCE verifier and
-        // redirect_uri. The provider revokes only when it reaches the `consumed` check, and it
-        // refuses an expired code before that (lib/actions/grants/authorization_code.js), so a
-        // code replayed after its 60 s is revoked here (a second revocation after the
-        // provider's own finds nothing left). The stores keep consumed codes past their expiry
+        // A replay by whoever redeemed the code: its client, with its PKCE verifier. The
+        // provider revokes only when it reaches the `consumed` check, and it refuses an expired
+        // code before that (lib/actions/grants/authorization_code.js), so a code replayed after
+        // its 60 s is revoked here (a second revocation after the provider's own finds nothing
+        // left). The stores keep consumed codes past their expiry
         // for this (CONSUMED_CODE_RETENTION_MS). Without the verifier nothing is revoked: a
         // public client is named by client_id alone, so anyone who lifted a used code from a
         // log or a Referer header could otherwise cut the user off the app, and gained nothing
